@@ -1,0 +1,154 @@
+"""The built-in asset library: procedural meshes and poster art made with trimesh and numpy.
+
+Everything here is generated from a fixed seed, so the library is identical on every
+machine, needs no download, and is CC0 with provenance ``procedural``. It is written once
+into a cache folder and then used through its manifest like any user asset pack.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import trimesh
+from simulacra.assets_manifest.records import AssetRecord, Manifest, load_manifest, sha256_of
+
+LIBRARY_VERSION = "1"
+_LIBRARY_SEED = 20261126
+_VARIANTS_PER_CATEGORY = 3
+_SOURCE = "simulacra built-in procedural library"
+
+
+def _box(rng: np.random.Generator) -> trimesh.Trimesh:
+    extents = rng.uniform([0.08, 0.06, 0.05], [0.22, 0.16, 0.18])
+    return trimesh.creation.box(extents=extents)
+
+
+def _can(rng: np.random.Generator) -> trimesh.Trimesh:
+    return trimesh.creation.cylinder(
+        radius=rng.uniform(0.03, 0.05), height=rng.uniform(0.08, 0.16), sections=40
+    )
+
+
+def _ball(rng: np.random.Generator) -> trimesh.Trimesh:
+    return trimesh.creation.icosphere(subdivisions=3, radius=rng.uniform(0.035, 0.09))
+
+
+def _bottle(rng: np.random.Generator) -> trimesh.Trimesh:
+    body_r, neck_r = rng.uniform(0.03, 0.045), rng.uniform(0.01, 0.016)
+    body_h, neck_h = rng.uniform(0.12, 0.2), rng.uniform(0.04, 0.07)
+    shoulder = body_h + rng.uniform(0.03, 0.05)
+    profile = [
+        [0, 0],
+        [body_r, 0],
+        [body_r, body_h],
+        [neck_r, shoulder],
+        [neck_r, shoulder + neck_h],
+        [0, shoulder + neck_h],
+    ]
+    return trimesh.creation.revolve(np.array(profile), sections=40)
+
+
+def _mug(rng: np.random.Generator) -> trimesh.Trimesh:
+    radius, height = rng.uniform(0.035, 0.05), rng.uniform(0.08, 0.11)
+    body = trimesh.creation.cylinder(radius=radius, height=height, sections=40)
+    handle = trimesh.creation.torus(major_radius=height * 0.3, minor_radius=0.008)
+    handle.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+    handle.apply_translation([radius, 0, 0])
+    return trimesh.util.concatenate([body, handle])
+
+
+MESH_MAKERS: dict[str, Callable[[np.random.Generator], trimesh.Trimesh]] = {
+    "box": _box,
+    "can": _can,
+    "ball": _ball,
+    "bottle": _bottle,
+    "mug": _mug,
+}
+
+
+def _poster_art(rng: np.random.Generator, size: int = 256) -> np.ndarray:
+    """Abstract art (overlapping rectangles and discs on a gradient): a clean poster texture."""
+    ramp = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    low, high = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    image = (low + (high - low) * ramp) * np.ones((size, size, 3), np.float32)
+    for _ in range(int(rng.integers(4, 9))):
+        color = tuple(float(c) for c in rng.uniform(0, 255, 3))
+        x0, y0 = (int(v) for v in rng.integers(0, size, 2))
+        if rng.random() < 0.5:
+            x1, y1 = (int(v) for v in rng.integers(0, size, 2))
+            cv2.rectangle(image, (x0, y0), (x1, y1), color, thickness=-1)
+        else:
+            cv2.circle(image, (x0, y0), int(rng.integers(10, size // 3)), color, thickness=-1)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _mesh_bounds(mesh: trimesh.Trimesh) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    low, high = (tuple(round(float(v), 6) for v in corner) for corner in mesh.bounds)
+    return low, high  # type: ignore[return-value]
+
+
+def _rest_on_ground(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """Center the mesh on the z axis with its lowest point at z = 0."""
+    low, high = mesh.bounds
+    mesh.apply_translation([-(low[0] + high[0]) / 2, -(low[1] + high[1]) / 2, -low[2]])
+    return mesh
+
+
+def build_library(root: Path) -> Manifest:
+    """Generate the built-in library into ``root`` and write its manifest."""
+    rng = np.random.default_rng(_LIBRARY_SEED)
+    (root / "meshes").mkdir(parents=True, exist_ok=True)
+    (root / "textures").mkdir(parents=True, exist_ok=True)
+    records = []
+    for category, make in MESH_MAKERS.items():
+        for variant in range(_VARIANTS_PER_CATEGORY):
+            mesh = _rest_on_ground(make(rng))
+            relative = f"meshes/{category}_{variant}.ply"
+            mesh.export(root / relative)
+            records.append(
+                AssetRecord(
+                    id=f"builtin:{category}_{variant}",
+                    path=relative,
+                    sha256=sha256_of(root / relative),
+                    kind="mesh",
+                    category=category,
+                    license="CC0-1.0",
+                    source=_SOURCE,
+                    provenance="procedural",
+                    bounds=_mesh_bounds(mesh),
+                )
+            )
+    for variant in range(3):
+        relative = f"textures/poster_art_{variant}.png"
+        cv2.imwrite(str(root / relative), _poster_art(rng))
+        records.append(
+            AssetRecord(
+                id=f"builtin:poster_art_{variant}",
+                path=relative,
+                sha256=sha256_of(root / relative),
+                kind="texture",
+                license="CC0-1.0",
+                source=_SOURCE,
+                provenance="procedural",
+            )
+        )
+    manifest = Manifest(root=root, assets=tuple(records))
+    manifest.save()
+    return manifest
+
+
+def library_home() -> Path:
+    """Where generated data is cached: ``$SIMULACRA_HOME`` or ``~/.cache/simulacra``."""
+    return Path(os.environ.get("SIMULACRA_HOME") or Path.home() / ".cache" / "simulacra")
+
+
+def builtin_manifest() -> Manifest:
+    """The built-in library's manifest, generating the library on first use."""
+    root = library_home() / f"library-v{LIBRARY_VERSION}"
+    if not (root / "manifest.json").is_file():
+        return build_library(root)
+    return load_manifest(root)

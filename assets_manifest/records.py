@@ -1,0 +1,163 @@
+"""Manifest records: what every asset is, where it came from, and under which license.
+
+A manifest is a JSON file listing one :class:`AssetRecord` per file below an asset root.
+Records are validated on load and paths are confined to the root, so a manifest cannot
+point a render at ``../../etc/passwd``. Hashes are checked before an asset is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simulacra.errors import AssetError
+
+AssetKind = Literal["mesh", "texture", "hdri", "background", "material", "checkpoint"]
+Provenance = Literal["procedural", "scanned", "photographed", "consented", "unknown"]
+
+# SPDX ids the first manifest format accepts. Unknown ids are refused rather than
+# guessed at: a dataset card must be able to state exactly what is owed.
+KNOWN_LICENSES: dict[str, str] = {
+    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "CC-BY-NC-4.0": "https://creativecommons.org/licenses/by-nc/4.0/",
+    "LicenseRef-PublicDomain": "https://en.wikipedia.org/wiki/Public_domain",
+}
+
+MANIFEST_FILE = "manifest.json"
+
+
+class AssetRecord(BaseModel):
+    """One asset file: identity, content hash, and the governance facts about it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    path: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    kind: AssetKind
+    category: str | None = None
+    license: str
+    source: str
+    attribution: str = ""
+    provenance: Provenance
+    # Axis-aligned bounds of a mesh in its own units, [[xmin, ymin, zmin], [xmax, ymax, zmax]]:
+    # lets the resolver place objects without loading geometry.
+    bounds: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+
+    @field_validator("license")
+    @classmethod
+    def _known_license(cls, value: str) -> str:
+        if value not in KNOWN_LICENSES:
+            known = ", ".join(sorted(KNOWN_LICENSES))
+            raise ValueError(f"unknown license {value!r}; expected one of {known}")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _relative_path(cls, value: str) -> str:
+        parts = Path(value).parts
+        if Path(value).is_absolute() or ".." in parts or not parts:
+            raise ValueError(f"path {value!r} must be relative and stay inside the asset root")
+        return value
+
+
+class Manifest(BaseModel):
+    """All records of one asset root; ``root`` is where their relative paths start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root: Path
+    assets: tuple[AssetRecord, ...]
+
+    def get(self, asset_id: str) -> AssetRecord:
+        """The record with this id, or an AssetError naming it."""
+        for record in self.assets:
+            if record.id == asset_id:
+                return record
+        raise AssetError(f"asset {asset_id!r} is not in the manifest at {self.root / MANIFEST_FILE}")
+
+    def of_kind(self, kind: AssetKind) -> tuple[AssetRecord, ...]:
+        return tuple(record for record in self.assets if record.kind == kind)
+
+    def categories(self) -> tuple[str, ...]:
+        """Sorted labeled-object categories; their order fixes COCO category ids."""
+        return tuple(sorted({r.category for r in self.assets if r.kind == "mesh" and r.category}))
+
+    def file_of(self, record: AssetRecord) -> Path:
+        """The asset's file, resolved and confined to the root (symlinks included)."""
+        root = self.root.resolve()
+        path = (root / record.path).resolve()
+        if not path.is_relative_to(root):
+            raise AssetError(f"asset {record.id!r}: path {record.path!r} escapes the asset root {root}")
+        return path
+
+    def verified_file(self, record: AssetRecord) -> Path:
+        """The asset's file after checking it exists and its sha256 matches the record."""
+        path = self.file_of(record)
+        if not path.is_file():
+            raise AssetError(f"asset {record.id!r}: file {path} is missing")
+        digest = sha256_of(path)
+        if digest != record.sha256:
+            raise AssetError(
+                f"asset {record.id!r}: file {path} has sha256 {digest[:12]}…, manifest says "
+                f"{record.sha256[:12]}…"
+            )
+        return path
+
+    def content_hash(self) -> str:
+        """A hash of every record, so a dataset card can pin the exact manifest used."""
+        payload = json.dumps([r.model_dump(mode="json") for r in self.assets], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def save(self) -> Path:
+        """Write ``manifest.json`` into the root (records only; the root is where it lies)."""
+        path = self.root / MANIFEST_FILE
+        records = [r.model_dump(mode="json", exclude_none=True) for r in self.assets]
+        path.write_text(json.dumps({"assets": records}, indent=2) + "\n")
+        return path
+
+
+def sha256_of(path: Path) -> str:
+    """Streaming sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Load and validate a manifest file (or a folder holding ``manifest.json``).
+
+    Raises:
+        AssetError: the file is missing, is not JSON, or a record is invalid; the message
+            names the file and the record field.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / MANIFEST_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise AssetError(f"manifest {path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise AssetError(f"manifest {path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("assets"), list):
+        raise AssetError(f"manifest {path}: expected an object with an 'assets' list")
+    try:
+        manifest = Manifest(root=path.parent, assets=tuple(data["assets"]))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise AssetError(f"manifest {path}: {where}: {first['msg']}") from None
+    ids = [r.id for r in manifest.assets]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise AssetError(f"manifest {path}: duplicate asset id {duplicates[0]!r}")
+    return manifest

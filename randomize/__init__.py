@@ -1,0 +1,30 @@
+"""Seeded samplers for domain randomization (``simulacra.randomize``).
+
+Each sampler has a params model (ranges end in ``_range``) and a ``sample_*(params, ...,
+*, rng)`` function returning plain data that goes into the scene graph.
+"""
+
+from simulacra.randomize.camera import CameraPose, OrbitCameraParams, sample_orbit_camera
+from simulacra.randomize.distributions import FloatRange, IntRange, derive_seed, int_uniform, uniform
+from simulacra.randomize.lights import Light, LightParams, sample_lights, temperature_to_rgb
+from simulacra.randomize.materials import Material, MaterialParams, sample_material
+from simulacra.randomize.placement import place_on_surface
+
+__all__ = [
+    "CameraPose",
+    "FloatRange",
+    "IntRange",
+    "Light",
+    "LightParams",
+    "Material",
+    "MaterialParams",
+    "OrbitCameraParams",
+    "derive_seed",
+    "int_uniform",
+    "place_on_surface",
+    "sample_lights",
+    "sample_material",
+    "sample_orbit_camera",
+    "temperature_to_rgb",
+    "uniform",
+]

@@ -1,0 +1,44 @@
+"""Material sampling: base colour (in HSV, so ranges read naturally), roughness, metallic."""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+from simulacra.randomize.distributions import FloatRange, uniform
+
+
+class MaterialParams(BaseModel):
+    """Principled-BSDF parameters; hue, saturation and value are in [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hue_range: FloatRange = (0.0, 1.0)
+    saturation_range: FloatRange = (0.3, 0.9)
+    value_range: FloatRange = (0.3, 0.95)
+    roughness_range: FloatRange = (0.2, 0.9)
+    metallic_range: FloatRange = (0.0, 0.3)
+
+
+class Material(BaseModel):
+    """A resolved Principled-BSDF material (linear RGB base colour)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_color: tuple[float, float, float]
+    roughness: float
+    metallic: float
+
+
+def sample_material(params: MaterialParams, *, rng: np.random.Generator) -> Material:
+    """Draw one material."""
+    hue = uniform(params.hue_range, rng=rng)
+    saturation = uniform(params.saturation_range, rng=rng)
+    value = uniform(params.value_range, rng=rng)
+    red, green, blue = colorsys.hsv_to_rgb(hue, saturation, value)
+    return Material(
+        base_color=(round(red, 6), round(green, 6), round(blue, 6)),
+        roughness=uniform(params.roughness_range, rng=rng),
+        metallic=uniform(params.metallic_range, rng=rng),
+    )

@@ -1,0 +1,99 @@
+"""Project a resolved scene graph into the current Blender scene through BlenderProc.
+
+Only this module and :mod:`simulacra.render.renderer` touch Blender objects. Every value
+comes from the graph; nothing is drawn here.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+
+import numpy as np
+from simulacra.assets_manifest import Manifest
+from simulacra.randomize import Material
+from simulacra.scenes import AssetRef, SceneGraph
+
+from simulacra.errors import AssetError
+
+# pass_index values for unlabeled geometry start here; labeled objects use instance_id.
+UNLABELED_PASS_INDEX = 60000
+
+
+def _material(bproc: ModuleType, name: str, spec: Material, image: object | None = None) -> object:
+    material = bproc.material.create(name)
+    material.set_principled_shader_value(
+        "Base Color", image if image is not None else [*spec.base_color, 1.0]
+    )
+    material.set_principled_shader_value("Roughness", spec.roughness)
+    material.set_principled_shader_value("Metallic", spec.metallic)
+    return material
+
+
+def _asset_path(manifest: Manifest, ref: AssetRef) -> str:
+    record = manifest.get(ref.id)
+    if record.sha256 != ref.sha256:
+        raise AssetError(
+            f"asset {ref.id!r}: the scene graph pins sha256 {ref.sha256[:12]}…, the manifest has "
+            f"{record.sha256[:12]}…"
+        )
+    return str(manifest.verified_file(record))
+
+
+def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dict[str, int]:
+    """Create the graph's objects, lights, camera and world; returns object name -> instance id."""
+    import bpy
+
+    width, height = graph.resolution
+    bproc.camera.set_intrinsics_from_blender_params(
+        lens=math.radians(graph.camera.fov_deg), image_width=width, image_height=height, lens_unit="FOV"
+    )
+    forward = np.subtract(graph.camera.look_at, graph.camera.location)
+    pose = bproc.math.build_transformation_mat(
+        list(graph.camera.location), bproc.camera.rotation_from_forward_vec(forward)
+    )
+    bproc.camera.add_camera_pose(pose, frame=0)
+    bproc.renderer.set_max_amount_of_samples(graph.samples)
+    bproc.renderer.set_world_background([graph.background.gray] * 3, strength=graph.background.strength)
+    bpy.context.scene.cycles.seed = graph.seed % (2**31)
+
+    surface = bproc.object.create_primitive("CUBE")
+    surface.set_name("surface")
+    surface.set_scale([graph.surface.size[0] / 2, graph.surface.size[1] / 2, graph.surface.thickness / 2])
+    surface.set_location([0.0, 0.0, -graph.surface.thickness / 2])
+    surface.replace_materials(_material(bproc, "surface", graph.surface.material))
+    surface.blender_obj.pass_index = UNLABELED_PASS_INDEX
+
+    names = {}
+    for node in graph.objects:
+        parts = bproc.loader.load_obj(_asset_path(manifest, node.asset))
+        mesh = parts[0]
+        if len(parts) > 1:
+            mesh.join_with_other_objects(parts[1:])
+        name = f"instance_{node.instance_id}"
+        mesh.set_name(name)
+        mesh.set_location(list(node.location))
+        mesh.set_rotation_euler([0.0, 0.0, math.radians(node.yaw_deg)])
+        mesh.set_scale([node.scale] * 3)
+        mesh.replace_materials(_material(bproc, name, node.material))
+        mesh.blender_obj.pass_index = node.instance_id
+        names[name] = node.instance_id
+
+    for index, node in enumerate(graph.posters):
+        image = bpy.data.images.load(_asset_path(manifest, node.asset), check_existing=False)
+        poster = bproc.object.create_primitive("PLANE")
+        poster.set_name(f"poster_{index}")
+        poster.set_scale([node.width / 2, node.height / 2, 1.0])
+        poster.set_location(list(node.location))
+        poster.set_rotation_euler([math.pi / 2, 0.0, math.radians(node.yaw_deg)])
+        matte = Material(base_color=(1.0, 1.0, 1.0), roughness=0.8, metallic=0.0)
+        poster.replace_materials(_material(bproc, f"poster_{index}", matte, image))
+        poster.blender_obj.pass_index = UNLABELED_PASS_INDEX + 1 + index
+
+    for index, node in enumerate(graph.lights):
+        light = bproc.types.Light(name=f"light_{index}")
+        light.set_type(node.kind)
+        light.set_location(list(node.location))
+        light.set_energy(node.energy)
+        light.set_color(list(node.color))
+    return names

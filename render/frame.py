@@ -1,0 +1,40 @@
+"""What one render produces; the data type between the render stage and the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    """A labeled object visible in the frame, keyed by its value in the instance mask."""
+
+    instance_id: int
+    category: str
+    asset_id: str
+    pixels: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One rendered image with its pixel-aligned labels.
+
+    Attributes:
+        rgb: uint8 (H, W, 3), sRGB.
+        depth: float32 (H, W), metres along the camera axis; 0 where no surface was hit.
+        instance_mask: uint16 (H, W); 0 is background and unlabeled geometry, otherwise
+            the scene graph's ``instance_id``.
+        class_mask: uint8 (H, W); 0 is background, otherwise 1 + the category's index
+            in the job's sorted category list.
+        instances: the labeled objects with at least one visible pixel.
+    """
+
+    rgb: np.ndarray
+    depth: np.ndarray
+    instance_mask: np.ndarray
+    class_mask: np.ndarray
+    instances: tuple[InstanceInfo, ...]
+    backend: str
+    seconds: float

@@ -1,0 +1,135 @@
+"""A renderer that keeps one Blender session alive and renders many scene graphs.
+
+Usage::
+
+    with Renderer(manifest, categories, RenderSettings(device="cpu")) as renderer:
+        frame = renderer.render(graph)
+
+Blender starts once per renderer; between scenes the scene data is cleaned up while
+render settings, registered outputs and compositor nodes stay, so there is no per-image
+Blender start. Blender's own console output goes to a log file, not the terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+from simulacra.assets_manifest import Manifest
+from simulacra.render.blenderproc_adapter import initialize, load_blenderproc
+from simulacra.render.builder import build_scene
+from simulacra.render.devices import apply_device
+from simulacra.render.frame import Frame, InstanceInfo
+from simulacra.scenes import SceneGraph
+
+from simulacra.errors import RenderError
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How to render: device request (cpu|cuda|optix|auto), CPU threads (0 = all cores)."""
+
+    device: str = "cpu"
+    threads: int = 0
+    log_path: Path | None = None
+
+
+@contextlib.contextmanager
+def _stdout_to(path: Path) -> Iterator[None]:
+    """Send the process's stdout (Blender and BlenderProc print there) to a log file."""
+    saved = os.dup(1)
+    with path.open("a") as log:
+        os.dup2(log.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+class Renderer:
+    """One Blender session rendering scene graphs into :class:`Frame` objects."""
+
+    def __init__(
+        self, manifest: Manifest, categories: tuple[str, ...], settings: RenderSettings | None = None
+    ):
+        self.manifest = manifest
+        self.categories = categories
+        self.settings = settings or RenderSettings()
+        self.backend = ""
+        self._bproc: ModuleType | None = None
+        self._temp: Path | None = None
+        self._log: Path | None = None
+
+    def __enter__(self) -> Renderer:
+        self._temp = Path(tempfile.mkdtemp(prefix="simulacra-render-"))
+        self._log = self.settings.log_path or self._temp / "blender.log"
+        with _stdout_to(self._log):
+            bproc = load_blenderproc()
+            initialize(bproc, self._temp)
+            self.backend = apply_device(self.settings.device)
+            bproc.renderer.set_cpu_threads(self.settings.threads)
+            bproc.renderer.enable_depth_output(activate_antialiasing=False)
+            bproc.renderer.enable_segmentation_output(map_by=["instance", "name"])
+        self._bproc = bproc
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bproc is not None:
+            with _stdout_to(self._log):  # type: ignore[arg-type]
+                self._bproc.clean_up(clean_up_camera=True)
+        self._bproc = None
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+
+    def render(self, graph: SceneGraph) -> Frame:
+        """Render one scene graph; the scene is cleared afterwards."""
+        if self._bproc is None:
+            raise RenderError("Renderer.render() called outside its `with` block")
+        bproc = self._bproc
+        started = time.perf_counter()
+        with _stdout_to(self._log):  # type: ignore[arg-type]
+            try:
+                names = build_scene(bproc, graph, self.manifest)
+                data = bproc.renderer.render()
+            finally:
+                bproc.clean_up(clean_up_camera=False)
+        return self._frame(graph, data, names, time.perf_counter() - started)
+
+    def _frame(self, graph: SceneGraph, data: dict, names: dict[str, int], seconds: float) -> Frame:
+        segmap = np.asarray(data["instance_segmaps"][0])
+        lookup = np.zeros(int(segmap.max()) + 1, dtype=np.uint16)
+        for entry in data["instance_attribute_maps"][0]:
+            lookup[int(entry["idx"])] = names.get(entry["name"], 0)
+        instance_mask = lookup[segmap]
+
+        class_of = {node.instance_id: node for node in graph.objects}
+        class_lut = np.zeros(max(class_of, default=0) + 1, dtype=np.uint8)
+        instances = []
+        ids, counts = np.unique(instance_mask, return_counts=True)
+        for instance_id, count in zip(ids.tolist(), counts.tolist(), strict=True):
+            if instance_id == 0:
+                continue
+            node = class_of[instance_id]
+            class_lut[instance_id] = self.categories.index(node.category) + 1
+            instances.append(InstanceInfo(instance_id, node.category, node.asset.id, count))
+
+        depth = np.asarray(data["depth"][0], dtype=np.float32).copy()
+        depth[~np.isfinite(depth) | (depth > 1e4)] = 0.0
+        return Frame(
+            rgb=np.ascontiguousarray(np.asarray(data["colors"][0])[..., :3], dtype=np.uint8),
+            depth=depth,
+            instance_mask=instance_mask,
+            class_mask=class_lut[instance_mask],
+            instances=tuple(instances),
+            backend=self.backend,
+            seconds=seconds,
+        )

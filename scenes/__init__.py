@@ -1,0 +1,25 @@
+"""Scene specs, resolved scene graphs and the resolver (``simulacra.scenes``); no Blender here."""
+
+from simulacra.scenes.graph import (
+    AssetRef,
+    BackgroundNode,
+    ObjectNode,
+    PosterNode,
+    SceneGraph,
+    SurfaceNode,
+)
+from simulacra.scenes.resolver import resolve
+from simulacra.scenes.spec import SceneSpec, load_spec, spec_from_dict
+
+__all__ = [
+    "AssetRef",
+    "BackgroundNode",
+    "ObjectNode",
+    "PosterNode",
+    "SceneGraph",
+    "SceneSpec",
+    "SurfaceNode",
+    "load_spec",
+    "resolve",
+    "spec_from_dict",
+]

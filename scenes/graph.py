@@ -1,0 +1,96 @@
+"""The resolved scene graph: plain data, a pure function of (spec, manifest, seed).
+
+It holds every value the renderer needs and every draw the resolver made, so an image
+can be rendered again exactly from its graph alone (plus the asset files it names by
+id and hash). It is stored as one JSON line next to every image.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from simulacra.randomize import CameraPose, Light, Material
+
+GRAPH_FORMAT = 1
+Vec3 = tuple[float, float, float]
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AssetRef(_Node):
+    """An asset used by the scene, pinned by content hash."""
+
+    id: str
+    sha256: str
+    license: str
+
+
+class SurfaceNode(_Node):
+    """The support surface: a slab whose top face is at z = 0, centred on the origin."""
+
+    size: tuple[float, float]
+    thickness: float
+    material: Material
+
+
+class ObjectNode(_Node):
+    """A labeled mesh instance; ``instance_id`` is its value in the instance mask."""
+
+    instance_id: int
+    asset: AssetRef
+    category: str
+    location: Vec3
+    yaw_deg: float
+    scale: float
+    material: Material
+
+
+class PosterNode(_Node):
+    """A textured upright panel whose front faces the camera's azimuth."""
+
+    asset: AssetRef
+    location: Vec3
+    yaw_deg: float
+    width: float
+    height: float
+
+
+class BackgroundNode(_Node):
+    """Uniform world light: grey level and strength."""
+
+    gray: float
+    strength: float
+
+
+class SceneGraph(_Node):
+    """One image's complete scene. ``seed`` is the image seed all draws came from."""
+
+    format: int = GRAPH_FORMAT
+    spec_name: str
+    job_seed: int
+    image_index: int
+    attempt: int
+    seed: int
+    excluded_assets: tuple[str, ...] = ()
+    resolution: tuple[int, int]
+    samples: int
+    surface: SurfaceNode
+    objects: tuple[ObjectNode, ...]
+    lights: tuple[Light, ...]
+    camera: CameraPose
+    posters: tuple[PosterNode, ...]
+    background: BackgroundNode
+
+    def assets(self) -> tuple[AssetRef, ...]:
+        """Every asset the scene uses, once each, sorted by id."""
+        refs = {node.asset.id: node.asset for node in (*self.objects, *self.posters)}
+        return tuple(refs[key] for key in sorted(refs))
+
+    def to_json(self) -> str:
+        """Canonical compact JSON: the same graph always gives the same bytes."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str) -> SceneGraph:
+        return cls.model_validate_json(text)

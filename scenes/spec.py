@@ -1,0 +1,112 @@
+"""The scene spec: a small YAML language saying what scenes a job may draw.
+
+Specs are validated with pydantic on load; an unknown or wrong field is reported with
+its YAML path (``objects.count_range: ...``) and the file name, never a traceback.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from simulacra.randomize import FloatRange, IntRange, LightParams, MaterialParams, OrbitCameraParams
+
+from simulacra.errors import SpecError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SurfaceSpec(_Strict):
+    """The table top objects stand on (metres); its top face is at z = 0."""
+
+    width_range: FloatRange = (1.0, 1.4)
+    depth_range: FloatRange = (0.7, 1.0)
+    material: MaterialParams = MaterialParams(saturation_range=(0.05, 0.35), value_range=(0.25, 0.7))
+
+
+class ObjectsSpec(_Strict):
+    """Labeled objects drawn from the manifest's meshes."""
+
+    count_range: IntRange = (3, 8)
+    categories: tuple[str, ...] = Field(default=(), description="allowed categories; empty means all")
+    scale_range: FloatRange = (0.8, 1.3)
+    material: MaterialParams = MaterialParams()
+
+
+class PostersSpec(_Strict):
+    """Flat textured panels standing behind the objects, facing the camera."""
+
+    probability: float = Field(0.0, ge=0.0, le=1.0)
+    assets: tuple[str, ...] = Field(default=(), description="texture asset ids; empty means every texture")
+    width_range: FloatRange = (0.6, 0.9)
+    distance_range: FloatRange = Field((0.45, 0.7), description="behind the objects' centre, metres")
+    center_height_range: FloatRange = (0.05, 0.2)
+
+
+class BackgroundSpec(_Strict):
+    """Uniform world colour (grey level) and strength lighting the scene from all around."""
+
+    gray_range: FloatRange = (0.2, 0.6)
+    strength_range: FloatRange = (0.3, 0.8)
+
+
+class SceneSpec(_Strict):
+    """Everything a job may vary; see ``scenes/tabletop.yaml`` for a documented example."""
+
+    name: str
+    resolution: tuple[int, int] = (256, 256)
+    samples: int = Field(32, ge=1, le=4096)
+    surface: SurfaceSpec = SurfaceSpec()
+    objects: ObjectsSpec = ObjectsSpec()
+    lights: LightParams = LightParams()
+    camera: OrbitCameraParams = OrbitCameraParams()
+    posters: PostersSpec = PostersSpec()
+    background: BackgroundSpec = BackgroundSpec()
+
+
+def _yaml_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def spec_from_dict(data: object, *, source: str) -> SceneSpec:
+    """Validate plain data as a spec; ``source`` names it in errors."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: expected a mapping of spec fields at the top level")
+    try:
+        return SceneSpec.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise SpecError(f"{source}: {_yaml_path(first['loc'])}: {message}") from None
+
+
+def load_spec(path: Path) -> SceneSpec:
+    """Load a spec file, or a built-in preset by name (``tabletop``)."""
+    path = Path(path)
+    if not path.suffix and not path.exists():
+        preset = resources.files("simulacra.scenes") / f"{path.name}.yaml"
+        if not preset.is_file():
+            raise SpecError(f"no spec file {path} and no built-in preset named {path.name!r}")
+        return spec_from_dict(yaml.safe_load(preset.read_text()), source=f"preset {path.name}")
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SpecError(f"spec {path} does not exist") from None
+    except (IsADirectoryError, UnicodeDecodeError) as err:
+        raise SpecError(f"spec {path} is not a readable YAML file: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SpecError(f"spec {path}: malformed YAML{where}") from None
+    return spec_from_dict(data, source=f"spec {path}")

@@ -1,0 +1,212 @@
+"""The ``simulacra`` command line: a thin edge over the pipeline and the stages.
+
+Each expected failure is a :class:`SimulacraError` subclass and becomes one red line on
+stderr with exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from simulacra.errors import SimulacraError
+from simulacra.render.devices import DEVICE_CHOICES
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Privacy-aware procedural scene synthesis: render, label, audit.",
+)
+index_app = typer.Typer(no_args_is_help=True, help="Build and inspect reference indexes of real images.")
+app.add_typer(index_app, name="index")
+err = Console(stderr=True)
+
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        click_type=click.Choice(DEVICE_CHOICES), help="Cycles device; auto takes a GPU if Cycles finds one."
+    ),
+]
+
+
+@app.callback()
+def _configure(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug")] = 0,
+):
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(
+        level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)]
+    )
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[callable]:
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda *_: progress.advance(task)
+
+
+@app.command()
+def generate(
+    spec: Annotated[Path, typer.Argument(help="Scene spec YAML, or a preset name such as 'tabletop'.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output dataset folder (must not exist yet).")],
+    n: Annotated[int, typer.Option("-n", min=1, help="Number of images.")] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="Job seed; image seeds derive from it.")] = 0,
+    index: Annotated[Path | None, typer.Option(help="Reference index: audit every image against it.")] = None,
+    manifest: Annotated[Path | None, typer.Option(help="Asset manifest (default: built-in library).")] = None,
+    device: DeviceOption = "cpu",
+    max_attempts: Annotated[int, typer.Option(min=1, help="Renders per image before it is dropped.")] = 3,
+) -> None:
+    """Render a labeled dataset from a scene spec."""
+    from simulacra.assets_manifest import builtin_manifest, load_manifest
+    from simulacra.pipeline import Job, WorkItem, run_job
+    from simulacra.scenes import load_spec
+
+    scene = load_spec(spec)
+    assets = load_manifest(manifest) if manifest else builtin_manifest()
+    job = Job(
+        name=scene.name,
+        items=tuple(WorkItem(i, scene) for i in range(n)),
+        manifest=assets,
+        seed=seed,
+        out=out,
+        index_path=index,
+        device=device,
+        max_attempts=max_attempts,
+    )
+    with _progress(n, "rendering") as advance:
+        result = run_job(job, on_image=advance)
+    _report(result)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Demo workspace folder.")] = Path("demo_output"),
+    n: Annotated[int, typer.Option("-n", min=2, help="Number of images.")] = 24,
+    device: DeviceOption = "cpu",
+) -> None:
+    """Built-in end-to-end run: references -> index -> 24 renders with one planted leak -> audit."""
+    from simulacra.demo import prepare_demo
+    from simulacra.pipeline import run_job
+
+    job = prepare_demo(out, n=n, device=device)
+    with _progress(n, "rendering") as advance:
+        result = run_job(job, on_image=advance)
+    _report(result)
+    err.print(f"reference index: {job.index_path}  (descriptors only, no images)")
+
+
+def _report(result) -> None:
+    audit = result.audit
+    err.print(f"[green]wrote {result.written} images[/green] to {result.out}")
+    if audit.index:
+        err.print(
+            f"audit: {audit.audited} renders audited, {audit.rejected} rejected, "
+            f"{audit.resynthesized} re-synthesised, {audit.dropped} dropped, {audit.leaked} leaked"
+        )
+    err.print(f"dataset card: {result.card}")
+    err.print(f"COCO: {result.coco}")
+    if audit.index:
+        err.print(f"audit log: {result.out / 'audit.jsonl'}")
+
+
+@index_app.command("build")
+def index_build(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of real reference images (searched recursively).")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Index folder to write.")],
+) -> None:
+    """Index real reference images: descriptors and hashes only, never the images."""
+    from simulacra.audit import ReferenceIndex
+    from simulacra.pipeline import check_output_folder
+
+    if not directory.is_dir():
+        raise SimulacraError(f"reference folder {directory} does not exist")
+    check_output_folder(out)
+    index = ReferenceIndex.build(directory)
+    index.save(out)
+    err.print(f"indexed {index.info()['references']} references into {out}")
+
+
+@index_app.command("info")
+def index_info(index: Annotated[Path, typer.Argument(help="Index folder.")]) -> None:
+    """Print an index's summary as JSON."""
+    from simulacra.audit import ReferenceIndex
+
+    typer.echo(json.dumps(ReferenceIndex.load(index).info(), indent=2))
+
+
+@app.command()
+def audit(
+    directory: Annotated[Path, typer.Argument(help="Folder of images to audit (e.g. a dataset's images/).")],
+    index: Annotated[Path, typer.Option(help="Reference index folder.")],
+    json_out: Annotated[Path, typer.Option("--json", help="Where to write the verdicts (JSON list).")],
+) -> None:
+    """Audit images against a reference index; exit 1 if any is rejected."""
+    from simulacra.audit import Auditor, ReferenceIndex, audit_folder
+
+    auditor = Auditor(ReferenceIndex.load(index))
+    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    if not files:
+        raise SimulacraError(f"no images found in {directory}")
+    with _progress(len(files), "auditing") as advance:
+        verdicts = audit_folder(auditor, files, on_image=advance)
+    json_out.write_text(json.dumps([v.model_dump(mode="json") for v in verdicts], indent=2) + "\n")
+    rejected = sum(v.verdict == "reject" for v in verdicts)
+    err.print(f"{len(verdicts)} audited, {rejected} rejected; verdicts in {json_out}")
+    if rejected:
+        raise typer.Exit(1)
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI on ``argv`` and return its exit status; expected errors become one line and 2."""
+    status = 0
+    try:
+        app(args=argv, prog_name="simulacra", standalone_mode=False)
+    except SimulacraError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        status = 2
+    except typer.Exit as done:
+        status = done.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("[red]aborted[/red]")
+        status = 130
+    except click.ClickException as error:  # usage errors carry their own exit code (2)
+        error.show()
+        status = error.exit_code
+    return status
+
+
+def main() -> None:
+    """Console entry point (see :func:`exit_process` for why it does not simply return)."""
+    import sys
+
+    from simulacra.render.blenderproc_adapter import exit_process
+
+    exit_process(run(sys.argv[1:]))

@@ -1,0 +1,73 @@
+"""Write a dataset folder: images, masks, depth, scene graphs, audit log, COCO.
+
+Per-image files are written as soon as an image is accepted; COCO and the card are
+assembled at the end from what was kept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pycocotools.coco import COCO
+
+from simulacra.coco import ImageRecord, build_coco
+from simulacra.render import Frame
+from simulacra.scenes import SceneGraph
+
+LAYOUT = ("images", "masks", "depth", "annotations")
+
+
+class DatasetWriter:
+    """Writes accepted frames into ``root`` (which the pipeline stages and later publishes)."""
+
+    def __init__(self, root: Path, categories: tuple[str, ...]):
+        self.root = root
+        self.categories = categories
+        self.records: list[ImageRecord] = []
+        for folder in LAYOUT:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        self._graphs = (root / "scene_graphs.jsonl").open("a")
+        self._audit = (root / "audit.jsonl").open("a")
+
+    def add(self, graph: SceneGraph, frame: Frame) -> str:
+        """Write one accepted image and its labels; returns the image file name."""
+        stem = f"{graph.image_index:06d}"
+        name = f"images/{stem}.png"
+        cv2.imwrite(str(self.root / name), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(self.root / f"masks/{stem}_instance.png"), frame.instance_mask.astype(np.uint16))
+        cv2.imwrite(str(self.root / f"masks/{stem}_class.png"), frame.class_mask)
+        cv2.imwrite(str(self.root / f"depth/{stem}.tiff"), frame.depth)
+        self._graphs.write(graph.to_json() + "\n")
+        self._graphs.flush()
+        assets = graph.assets()
+        height, width = frame.rgb.shape[:2]
+        self.records.append(
+            ImageRecord(
+                image_id=graph.image_index + 1,
+                file_name=name,
+                width=width,
+                height=height,
+                license_ids=tuple(sorted({a.license for a in assets})),
+                asset_ids=tuple(a.id for a in assets),
+                instance_mask=frame.instance_mask,
+                categories_of={info.instance_id: info.category for info in frame.instances},
+            )
+        )
+        return name
+
+    def log_audit(self, entry: dict) -> None:
+        """Append one audit decision (every attempt, kept or not)."""
+        self._audit.write(json.dumps(entry, sort_keys=True) + "\n")
+        self._audit.flush()
+
+    def finish(self, description: str) -> Path:
+        """Write ``annotations/coco.json`` and check that pycocotools loads it."""
+        self._graphs.close()
+        self._audit.close()
+        path = self.root / "annotations" / "coco.json"
+        path.write_text(json.dumps(build_coco(self.records, self.categories, description)))
+        COCO(str(path))  # fails loudly if the file is not valid COCO
+        return path

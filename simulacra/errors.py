@@ -1,0 +1,30 @@
+"""Expected failures, each mapped by the CLI to one red line and exit code 2.
+
+Every stage raises a subclass of :class:`SimulacraError` for input it refuses, with a
+message that names the field or file at fault. Anything else is a bug and keeps its
+traceback.
+"""
+
+
+class SimulacraError(Exception):
+    """An input or environment problem the user can fix; the message says what and where."""
+
+
+class SpecError(SimulacraError):
+    """A scene spec is malformed, has an unknown field, or a value out of range."""
+
+
+class AssetError(SimulacraError):
+    """An asset or manifest is missing, corrupt, unlicensed, or escapes its root."""
+
+
+class RenderError(SimulacraError):
+    """Blender could not be set up or asked for a device that is not present."""
+
+
+class ReferenceIndexError(SimulacraError):
+    """A reference index is missing, corrupt, or was built for other descriptors."""
+
+
+class OutputError(SimulacraError):
+    """The output folder cannot be used without overwriting earlier work."""

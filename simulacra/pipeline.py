@@ -1,0 +1,212 @@
+"""One generation job: resolve -> render -> audit -> (re-synthesise) -> write.
+
+Bad input is refused before anything is written. The dataset is built in a staging
+folder next to the output and renamed into place only when the job completes, so an
+error never leaves a half-written dataset and never touches an existing folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from simulacra import __version__
+from simulacra.assets_manifest import Manifest
+from simulacra.audit import Auditor, ReferenceIndex, Verdict
+from simulacra.card import AuditSummary, CardFacts, render_card
+from simulacra.dataset import DatasetWriter
+from simulacra.errors import OutputError
+from simulacra.render import Renderer, RenderSettings
+from simulacra.scenes import SceneGraph, SceneSpec, resolve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Image ``image_index`` of the job, drawn from ``spec``."""
+
+    image_index: int
+    spec: SceneSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    """A whole generation job; every image's seed derives from ``seed`` and its index."""
+
+    name: str
+    items: tuple[WorkItem, ...]
+    manifest: Manifest
+    seed: int
+    out: Path
+    index_path: Path | None = None
+    device: str = "cpu"
+    max_attempts: int = 3
+
+    def config_hash(self) -> str:
+        """Hash of specs, manifest, seed and code version: equal hashes mean equal datasets."""
+        payload = {
+            "specs": [[item.image_index, item.spec.model_dump(mode="json")] for item in self.items],
+            "manifest": self.manifest.content_hash(),
+            "seed": self.seed,
+            "max_attempts": self.max_attempts,
+            "simulacra": __version__,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class JobResult:
+    out: Path
+    card: Path
+    coco: Path
+    written: int
+    audit: AuditSummary
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder that already holds files: earlier work is never overwritten."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"output folder {out} already exists and is not empty; choose another with -o")
+
+
+def _preflight(job: Job) -> Auditor | None:
+    """Everything that can be refused is refused here, before any output exists."""
+    check_output_folder(job.out)
+    for record in job.manifest.assets:
+        job.manifest.verified_file(record)
+    for item in job.items:  # resolving once checks categories and asset ids against the manifest
+        resolve(item.spec, job.manifest, job_seed=job.seed, image_index=item.image_index)
+    return Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
+
+
+def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Auditor) -> tuple[str, ...]:
+    """The scene's image assets that themselves match the rejected reference.
+
+    Meshes carry no photographs; textures might. Each texture used is audited on its own
+    and the ones that match the same reference are excluded from the next attempt.
+    """
+    offending = []
+    for poster in graph.posters:
+        path = job.manifest.verified_file(job.manifest.get(poster.asset.id))
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        own = auditor.audit(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        if own.verdict == "reject" and own.reference == verdict.reference:
+            offending.append(poster.asset.id)
+    return tuple(sorted(set(offending)))
+
+
+def run_job(job: Job, *, on_image: Callable[[int], None] | None = None) -> JobResult:
+    """Generate, audit and write the job's dataset into ``job.out``.
+
+    Args:
+        on_image: called with the image index after each image is finished (progress).
+    """
+    auditor = _preflight(job)
+    categories = job.manifest.categories()
+    staging = job.out.parent / f".{job.out.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    summary = AuditSummary(index=str(job.index_path) if job.index_path else None)
+    instance_counts: Counter = Counter()
+    used_assets: set[str] = set()
+    try:
+        writer = DatasetWriter(staging, categories)
+        settings = RenderSettings(device=job.device, log_path=staging / "blender.log")
+        with Renderer(job.manifest, categories, settings) as renderer:
+            for item in job.items:
+                kept = _render_item(job, item, renderer, auditor, writer, summary)
+                if kept is not None:
+                    graph, frame = kept
+                    instance_counts.update(info.category for info in frame.instances)
+                    used_assets.update(ref.id for ref in graph.assets())
+                if on_image:
+                    on_image(item.image_index)
+        coco = writer.finish(description=f"simulacra dataset {job.name}")
+        facts = CardFacts(
+            name=job.name,
+            config_hash=job.config_hash(),
+            seed=job.seed,
+            requested=len(job.items),
+            written=len(writer.records),
+            categories=instance_counts,
+            asset_ids=tuple(sorted(used_assets)),
+            audit=summary,
+            device=renderer.backend,
+        )
+        (staging / "DATASET_CARD.md").write_text(render_card(facts, job.manifest))
+        if job.out.exists():
+            job.out.rmdir()  # checked empty in preflight
+        staging.rename(job.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return JobResult(
+        out=job.out,
+        card=job.out / "DATASET_CARD.md",
+        coco=job.out / coco.relative_to(staging),
+        written=len(writer.records),
+        audit=summary,
+    )
+
+
+def _render_item(job, item, renderer, auditor, writer, summary):
+    """Render one work item with bounded re-synthesis; returns (graph, frame) if kept."""
+    excluded: frozenset[str] = frozenset()
+    for attempt in range(job.max_attempts):
+        graph = resolve(
+            item.spec,
+            job.manifest,
+            job_seed=job.seed,
+            image_index=item.image_index,
+            attempt=attempt,
+            exclude=excluded,
+        )
+        frame = renderer.render(graph)
+        if auditor is None:
+            writer.add(graph, frame)
+            return graph, frame
+        verdict = auditor.audit(frame.rgb)
+        summary.audited += 1
+        entry = {
+            "image_index": item.image_index,
+            "attempt": attempt,
+            "seed": graph.seed,
+            **verdict.model_dump(mode="json"),
+        }
+        if verdict.verdict == "pass":
+            entry["file"] = writer.add(graph, frame)
+            entry["action"] = "kept"
+            writer.log_audit(entry)
+            if attempt > 0:
+                summary.resynthesized += 1
+            return graph, frame
+        summary.rejected += 1
+        offending = _offending_assets(graph, verdict, job, auditor)
+        excluded = excluded | set(offending)
+        last = attempt + 1 == job.max_attempts
+        entry["action"] = "dropped" if last else "resynthesize"
+        entry["excluded"] = list(offending)
+        writer.log_audit(entry)
+        summary.rejections.append({**entry, "excluded": list(offending)})
+        log.info(
+            "image %d attempt %d rejected (%s, %s %.3f); excluding %s",
+            item.image_index,
+            attempt,
+            verdict.reference,
+            verdict.signal,
+            verdict.score,
+            ", ".join(offending) or "nothing",
+        )
+    summary.dropped += 1
+    return None

@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated library cache, small specs, and a clean exit after Blender."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL_SPEC = """\
+name: small
+resolution: [96, 96]
+samples: 8
+objects:
+  count_range: [3, 5]
+posters:
+  probability: 0.0
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def simulacra_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated data (the built-in library) goes to a per-session folder, not ~/.cache."""
+    home = tmp_path_factory.mktemp("simulacra-home")
+    os.environ["SIMULACRA_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture
+def small_spec_file(tmp_path: Path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_SPEC)
+    return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_STATUS] = int(exitstatus)
+
+
+_STATUS = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without bpy's native teardown, which segfaults after a passing run."""
+    if "bpy" in sys.modules:
+        from simulacra.render.blenderproc_adapter import exit_process
+
+        exit_process(config.stash.get(_STATUS, 0))

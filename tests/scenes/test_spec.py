@@ -1,0 +1,50 @@
+"""Scene spec loading: presets, and one clear error naming the field or file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from simulacra.scenes import SceneSpec, load_spec
+
+from simulacra.errors import SpecError
+
+
+def test_tabletop_preset_loads():
+    """The built-in preset loads by name and round-trips through a dict."""
+    spec = load_spec(Path("tabletop"))
+    assert spec.name == "tabletop"
+    assert SceneSpec.model_validate(spec.model_dump()) == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\nobjects:\n  count_range: [3, 8\n", r"malformed YAML at line \d+"),
+        ("name: x\nobjects:\n  colour: red\n", r"objects\.colour: unknown field"),
+        ("name: x\nobjects:\n  count_range: [8, 3]\n", r"objects\.count_range: .*empty"),
+        ("name: x\nsamples: 0\n", r"samples: .*greater than or equal to 1"),
+        ("- just\n- a list\n", r"expected a mapping"),
+        ("objects: {}\n", r"name: Field required"),
+    ],
+)
+def test_bad_spec_names_field_and_file(tmp_path, text, message):
+    """Malformed YAML, unknown fields and bad values: one message with file and field."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=message) as caught:
+        load_spec(path)
+    assert str(path) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_spec_file(tmp_path):
+    """A missing file is named."""
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_unknown_preset():
+    """An unknown preset name says so."""
+    with pytest.raises(SpecError, match="no built-in preset named 'nope'"):
+        load_spec(Path("nope"))
