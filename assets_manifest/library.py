@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import trimesh
+
 from simulacra.assets_manifest.records import AssetRecord, Manifest, load_manifest, sha256_of
 
 LIBRARY_VERSION = "1"

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
 from simulacra.randomize.distributions import FloatRange, uniform
 
 Vec3 = tuple[float, float, float]

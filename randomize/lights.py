@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
 from simulacra.randomize.camera import Vec3, orbit_offset
 from simulacra.randomize.distributions import FloatRange, IntRange, int_uniform, uniform
 

@@ -6,6 +6,7 @@ import colorsys
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
 from simulacra.randomize.distributions import FloatRange, uniform
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from simulacra.randomize.distributions import uniform
 
 _TRIES_PER_OBJECT = 200

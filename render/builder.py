@@ -10,11 +10,11 @@ import math
 from types import ModuleType
 
 import numpy as np
+
 from simulacra.assets_manifest import Manifest
+from simulacra.errors import AssetError
 from simulacra.randomize import Material
 from simulacra.scenes import AssetRef, SceneGraph
-
-from simulacra.errors import AssetError
 
 # pass_index values for unlabeled geometry start here; labeled objects use instance_id.
 UNLABELED_PASS_INDEX = 60000

@@ -8,6 +8,7 @@ id and hash). It is stored as one JSON line next to every image.
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
+
 from simulacra.randomize import CameraPose, Light, Material
 
 GRAPH_FORMAT = 1

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from simulacra.assets_manifest import AssetRecord, Manifest
+from simulacra.errors import AssetError, SpecError
 from simulacra.randomize import (
     derive_seed,
     int_uniform,
@@ -22,8 +24,6 @@ from simulacra.randomize import (
 )
 from simulacra.scenes.graph import AssetRef, BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.spec import SceneSpec
-
-from simulacra.errors import AssetError, SpecError
 
 _SURFACE_THICKNESS = 0.04
 _LOOK_AT_HEIGHT = 0.1  # metres above the table: objects low in frame, a poster behind in view

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from simulacra.randomize import FloatRange, IntRange, LightParams, MaterialParams, OrbitCameraParams
 
 from simulacra.errors import SpecError
+from simulacra.randomize import FloatRange, IntRange, LightParams, MaterialParams, OrbitCameraParams
 
 
 class _Strict(BaseModel):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -28,6 +28,9 @@ from rich.progress import (
 
 from simulacra.errors import SimulacraError
 from simulacra.render.devices import DEVICE_CHOICES
+
+if TYPE_CHECKING:
+    from simulacra.pipeline import JobResult
 
 app = typer.Typer(
     add_completion=False,
@@ -58,7 +61,7 @@ def _configure(
 
 
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[callable]:
+def _progress(total: int, label: str) -> Iterator[Callable[..., None]]:
     columns = (
         TextColumn(label),
         BarColumn(),
@@ -121,7 +124,7 @@ def demo(
     err.print(f"reference index: {job.index_path}  (descriptors only, no images)")
 
 
-def _report(result) -> None:
+def _report(result: JobResult) -> None:
     audit = result.audit
     err.print(f"[green]wrote {result.written} images[/green] to {result.out}")
     if audit.index:

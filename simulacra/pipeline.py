@@ -25,7 +25,7 @@ from simulacra.audit import Auditor, ReferenceIndex, Verdict
 from simulacra.card import AuditSummary, CardFacts, render_card
 from simulacra.dataset import DatasetWriter
 from simulacra.errors import OutputError
-from simulacra.render import Renderer, RenderSettings
+from simulacra.render import Frame, Renderer, RenderSettings
 from simulacra.scenes import SceneGraph, SceneSpec, resolve
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,14 @@ def run_job(job: Job, *, on_image: Callable[[int], None] | None = None) -> JobRe
     )
 
 
-def _render_item(job, item, renderer, auditor, writer, summary):
+def _render_item(
+    job: Job,
+    item: WorkItem,
+    renderer: Renderer,
+    auditor: Auditor | None,
+    writer: DatasetWriter,
+    summary: AuditSummary,
+) -> tuple[SceneGraph, Frame] | None:
     """Render one work item with bounded re-synthesis; returns (graph, frame) if kept."""
     excluded: frozenset[str] = frozenset()
     for attempt in range(job.max_attempts):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import trimesh
-from simulacra.assets_manifest import build_library, builtin_manifest, load_manifest
 
+from simulacra.assets_manifest import build_library, builtin_manifest, load_manifest
 from simulacra.errors import AssetError
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from simulacra.render import choose_device
 
 from simulacra.errors import RenderError
+from simulacra.render import choose_device
 
 NO_GPU: dict[str, list[str]] = {"CUDA": [], "OPTIX": []}
 ONE_GPU = {"CUDA": ["NVIDIA H100"], "OPTIX": ["NVIDIA H100"]}

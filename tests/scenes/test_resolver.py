@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from simulacra.assets_manifest import builtin_manifest
-from simulacra.scenes import SceneGraph, load_spec, resolve, spec_from_dict
 
+from simulacra.assets_manifest import builtin_manifest
 from simulacra.errors import AssetError, SpecError
+from simulacra.scenes import SceneGraph, load_spec, resolve, spec_from_dict
 
 
 @pytest.fixture(scope="module")

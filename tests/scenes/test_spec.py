@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from simulacra.scenes import SceneSpec, load_spec
 
 from simulacra.errors import SpecError
+from simulacra.scenes import SceneSpec, load_spec
 
 
 def test_tabletop_preset_loads():
