@@ -10,10 +10,10 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -30,7 +30,7 @@ from simulacra.errors import SimulacraError
 from simulacra.render.devices import DEVICE_CHOICES
 
 if TYPE_CHECKING:
-    from simulacra.pipeline import JobResult
+    from simulacra.pipeline import Job
 
 app = typer.Typer(
     add_completion=False,
@@ -42,12 +42,8 @@ index_app = typer.Typer(no_args_is_help=True, help="Build and inspect reference 
 app.add_typer(index_app, name="index")
 err = Console(stderr=True)
 
-DeviceOption = Annotated[
-    str,
-    typer.Option(
-        click_type=click.Choice(DEVICE_CHOICES), help="Cycles device; auto takes a GPU if Cycles finds one."
-    ),
-]
+Device = Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
+DeviceOption = Annotated[Device, typer.Option(help="Cycles device; auto takes a GPU if Cycles finds one.")]
 
 
 @app.callback()
@@ -82,12 +78,12 @@ def generate(
     seed: Annotated[int, typer.Option(min=0, help="Job seed; image seeds derive from it.")] = 0,
     index: Annotated[Path | None, typer.Option(help="Reference index: audit every image against it.")] = None,
     manifest: Annotated[Path | None, typer.Option(help="Asset manifest (default: built-in library).")] = None,
-    device: DeviceOption = "cpu",
+    device: DeviceOption = Device.cpu,
     max_attempts: Annotated[int, typer.Option(min=1, help="Renders per image before it is dropped.")] = 3,
 ) -> None:
     """Render a labeled dataset from a scene spec."""
     from simulacra.assets_manifest import builtin_manifest, load_manifest
-    from simulacra.pipeline import Job, WorkItem, run_job
+    from simulacra.pipeline import Job, WorkItem
     from simulacra.scenes import load_spec
 
     scene = load_spec(spec)
@@ -99,32 +95,33 @@ def generate(
         seed=seed,
         out=out,
         index_path=index,
-        device=device,
+        device=device.value,
         max_attempts=max_attempts,
     )
-    with _progress(n, "rendering") as advance:
-        result = run_job(job, on_image=advance)
-    _report(result)
+    _render(job)
 
 
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Demo workspace folder.")] = Path("demo_output"),
     n: Annotated[int, typer.Option("-n", min=2, help="Number of images.")] = 24,
-    device: DeviceOption = "cpu",
+    device: DeviceOption = Device.cpu,
 ) -> None:
     """Built-in end-to-end run: references -> index -> 24 renders with one planted leak -> audit."""
     from simulacra.demo import prepare_demo
-    from simulacra.pipeline import run_job
 
-    job = prepare_demo(out, n=n, device=device)
-    with _progress(n, "rendering") as advance:
-        result = run_job(job, on_image=advance)
-    _report(result)
+    job = prepare_demo(out, n=n, device=device.value)
+    _render(job)
     err.print(f"reference index: {job.index_path}  (descriptors only, no images)")
 
 
-def _report(result: JobResult) -> None:
+def _render(job: Job) -> None:
+    """Check the job, render it under a progress bar, and say where everything went."""
+    from simulacra.pipeline import prepare_job, run_job
+
+    prepared = prepare_job(job)
+    with _progress(len(job.items), "rendering") as advance:
+        result = run_job(prepared, on_image=advance)
     audit = result.audit
     err.print(f"[green]wrote {result.written} images[/green] to {result.out}")
     if audit.index:
@@ -172,15 +169,19 @@ def audit(
     json_out: Annotated[Path, typer.Option("--json", help="Where to write the verdicts (JSON list).")],
 ) -> None:
     """Audit images against a reference index; exit 1 if any is rejected."""
-    from simulacra.audit import Auditor, ReferenceIndex, audit_folder
+    from simulacra.audit import Auditor, ReferenceIndex, read_image
 
     auditor = Auditor(ReferenceIndex.load(index))
     files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
     if not files:
         raise SimulacraError(f"no images found in {directory}")
+    verdicts = []
     with _progress(len(files), "auditing") as advance:
-        verdicts = audit_folder(auditor, files, on_image=advance)
-    json_out.write_text(json.dumps([v.model_dump(mode="json") for v in verdicts], indent=2) + "\n")
+        for path in files:
+            rgb, _ = read_image(path)
+            verdicts.append(auditor.audit(rgb, file=str(path.relative_to(directory))))
+            advance()
+    json_out.write_text(json.dumps([v.to_dict() for v in verdicts], indent=2) + "\n")
     rejected = sum(v.verdict == "reject" for v in verdicts)
     err.print(f"{len(verdicts)} audited, {rejected} rejected; verdicts in {json_out}")
     if rejected:
@@ -200,9 +201,9 @@ def run(argv: list[str]) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err.print("[red]aborted[/red]")
         status = 130
-    except click.ClickException as error:  # usage errors carry their own exit code (2)
-        error.show()
-        status = error.exit_code
+    except typer.TyperException as error:  # usage errors (bad option value, ...) show themselves
+        error.show()  # type: ignore[attr-defined]  (every one raised by parsing is a click-style error)
+        status = getattr(error, "exit_code", 2)
     return status
 
 

@@ -6,6 +6,8 @@ assembled at the end from what was kept.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -69,5 +71,6 @@ class DatasetWriter:
         self._audit.close()
         path = self.root / "annotations" / "coco.json"
         path.write_text(json.dumps(build_coco(self.records, self.categories, description)))
-        COCO(str(path))  # fails loudly if the file is not valid COCO
+        with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
+            COCO(str(path))  # fails loudly if the file is not valid COCO
         return path

@@ -17,11 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-
 from simulacra import __version__
 from simulacra.assets_manifest import Manifest
-from simulacra.audit import Auditor, ReferenceIndex, Verdict
+from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image
 from simulacra.card import AuditSummary, CardFacts, render_card
 from simulacra.dataset import DatasetWriter
 from simulacra.errors import OutputError
@@ -79,14 +77,27 @@ def check_output_folder(out: Path) -> None:
         raise OutputError(f"output folder {out} already exists and is not empty; choose another with -o")
 
 
-def _preflight(job: Job) -> Auditor | None:
-    """Everything that can be refused is refused here, before any output exists."""
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job whose inputs were all checked, with its auditor loaded (None without an index)."""
+
+    job: Job
+    auditor: Auditor | None
+
+
+def prepare_job(job: Job) -> PreparedJob:
+    """Refuse everything that can be refused before any output exists.
+
+    Checks the output folder, every asset file's hash, that each spec resolves against
+    the manifest, and loads the reference index. Writes nothing.
+    """
     check_output_folder(job.out)
     for record in job.manifest.assets:
         job.manifest.verified_file(record)
     for item in job.items:  # resolving once checks categories and asset ids against the manifest
         resolve(item.spec, job.manifest, job_seed=job.seed, image_index=item.image_index)
-    return Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
+    auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
+    return PreparedJob(job=job, auditor=auditor)
 
 
 def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Auditor) -> tuple[str, ...]:
@@ -97,23 +108,21 @@ def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Au
     """
     offending = []
     for poster in graph.posters:
-        path = job.manifest.verified_file(job.manifest.get(poster.asset.id))
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            continue
-        own = auditor.audit(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        rgb, _ = read_image(job.manifest.verified_file(job.manifest.get(poster.asset.id)))
+        own = auditor.audit(rgb)
         if own.verdict == "reject" and own.reference == verdict.reference:
             offending.append(poster.asset.id)
     return tuple(sorted(set(offending)))
 
 
-def run_job(job: Job, *, on_image: Callable[[int], None] | None = None) -> JobResult:
+def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = None) -> JobResult:
     """Generate, audit and write the job's dataset into ``job.out``.
 
     Args:
+        prepared: the job after :func:`prepare_job` accepted it.
         on_image: called with the image index after each image is finished (progress).
     """
-    auditor = _preflight(job)
+    job, auditor = prepared.job, prepared.auditor
     categories = job.manifest.categories()
     staging = job.out.parent / f".{job.out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -189,7 +198,7 @@ def _render_item(
             "image_index": item.image_index,
             "attempt": attempt,
             "seed": graph.seed,
-            **verdict.model_dump(mode="json"),
+            **verdict.to_dict(),
         }
         if verdict.verdict == "pass":
             entry["file"] = writer.add(graph, frame)
