@@ -24,6 +24,8 @@ class Frame:
     Attributes:
         rgb: uint8 (H, W, 3), sRGB.
         depth: float32 (H, W), metres along the camera axis; 0 where no surface was hit.
+        normals: float32 (H, W, 3), unit surface normals in the OpenCV camera frame
+            (x right, y down, z forward); 0 where no surface was hit.
         instance_mask: uint16 (H, W); 0 is background and unlabeled geometry, otherwise
             the scene graph's ``instance_id``.
         class_mask: uint8 (H, W); 0 is background, otherwise 1 + the category's index
@@ -33,6 +35,7 @@ class Frame:
 
     rgb: np.ndarray
     depth: np.ndarray
+    normals: np.ndarray
     instance_mask: np.ndarray
     class_mask: np.ndarray
     instances: tuple[InstanceInfo, ...]

@@ -31,6 +31,7 @@ from simulacra.render.blenderproc_adapter import initialize, load_blenderproc
 from simulacra.render.builder import build_scene
 from simulacra.render.devices import apply_device
 from simulacra.render.frame import Frame, InstanceInfo
+from simulacra.render.passes import NORMALS_KEY, enable_world_normals, world_to_camera_normals
 from simulacra.scenes import SceneGraph
 
 
@@ -95,6 +96,7 @@ class Renderer:
             bproc.renderer.toggle_light_tree(True)
             bproc.renderer.enable_depth_output(activate_antialiasing=False)
             bproc.renderer.enable_segmentation_output(map_by=["instance", "name"])
+            enable_world_normals(self._temp)
         self._bproc = bproc
         return self
 
@@ -116,11 +118,19 @@ class Renderer:
             try:
                 names = build_scene(bproc, graph, self.manifest)
                 data = bproc.renderer.render()
+                camera_to_world = np.array(bproc.camera.get_camera_pose(0))
             finally:
                 bproc.clean_up(clean_up_camera=False)
-        return self._frame(graph, data, names, time.perf_counter() - started)
+        return self._frame(graph, data, names, camera_to_world, time.perf_counter() - started)
 
-    def _frame(self, graph: SceneGraph, data: dict, names: dict[str, int], seconds: float) -> Frame:
+    def _frame(
+        self,
+        graph: SceneGraph,
+        data: dict,
+        names: dict[str, int],
+        camera_to_world: np.ndarray,
+        seconds: float,
+    ) -> Frame:
         segmap = np.asarray(data["instance_segmaps"][0])
         lookup = np.zeros(int(segmap.max()) + 1, dtype=np.uint16)
         for entry in data["instance_attribute_maps"][0]:
@@ -140,9 +150,12 @@ class Renderer:
 
         depth = np.asarray(data["depth"][0], dtype=np.float32).copy()
         depth[~np.isfinite(depth) | (depth > 1e4)] = 0.0
+        normals = world_to_camera_normals(np.asarray(data[NORMALS_KEY][0], dtype=np.float32), camera_to_world)
+        normals[depth == 0] = 0.0
         return Frame(
             rgb=np.ascontiguousarray(np.asarray(data["colors"][0])[..., :3], dtype=np.uint8),
             depth=depth,
+            normals=normals,
             instance_mask=instance_mask,
             class_mask=class_lut[instance_mask],
             instances=tuple(instances),

@@ -19,7 +19,9 @@ from simulacra.coco import ImageRecord, build_coco
 from simulacra.render import Frame
 from simulacra.scenes import SceneGraph
 
-LAYOUT = ("images", "masks", "depth", "annotations")
+LAYOUT = ("images", "masks", "depth", "normals", "annotations")
+# OpenCV's default for float TIFF is SGILOG, a lossy log-luminance code; deflate is exact.
+_LOSSLESS_TIFF = [cv2.IMWRITE_TIFF_COMPRESSION, 8]
 
 
 class DatasetWriter:
@@ -41,7 +43,10 @@ class DatasetWriter:
         cv2.imwrite(str(self.root / name), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
         cv2.imwrite(str(self.root / f"masks/{stem}_instance.png"), frame.instance_mask.astype(np.uint16))
         cv2.imwrite(str(self.root / f"masks/{stem}_class.png"), frame.class_mask)
-        cv2.imwrite(str(self.root / f"depth/{stem}.tiff"), frame.depth)
+        cv2.imwrite(str(self.root / f"depth/{stem}.tiff"), frame.depth, _LOSSLESS_TIFF)
+        # OpenCV stores 3-channel images as BGR: reversing puts x, y, z in file channels 0, 1, 2.
+        normals = np.ascontiguousarray(frame.normals[..., ::-1])
+        cv2.imwrite(str(self.root / f"normals/{stem}.tiff"), normals, _LOSSLESS_TIFF)
         self._graphs.write(graph.to_json() + "\n")
         self._graphs.flush()
         assets = graph.assets()

@@ -40,6 +40,7 @@ def test_dataset_layout(dataset):
         assert (dataset / f"masks/{i:06d}_instance.png").is_file()
         assert (dataset / f"masks/{i:06d}_class.png").is_file()
         assert (dataset / f"depth/{i:06d}.tiff").is_file()
+        assert (dataset / f"normals/{i:06d}.tiff").is_file()
     assert (dataset / "annotations/coco.json").is_file()
     assert (dataset / "DATASET_CARD.md").is_file()
     graphs = _graphs(dataset)
@@ -67,6 +68,20 @@ def test_coco_agrees_with_instance_masks(dataset):
             assert (x, y, x + w - 1, y + h - 1) == (xs.min(), ys.min(), xs.max(), ys.max())
             assert ann["area"] == truth.sum()
             assert coco.loadCats(ann["category_id"])[0]["name"] == categories[ann["instance_id"]]
+
+
+def test_depth_and_normals_read_back(dataset):
+    """Depth and normals files hold float32 metres and unit normals (x, y, z channel order)."""
+    import tifffile
+
+    depth = tifffile.imread(dataset / "depth/000000.tiff")
+    normals = tifffile.imread(dataset / "normals/000000.tiff")
+    assert depth.dtype == np.float32 and normals.dtype == np.float32
+    surface = depth > 0
+    assert np.allclose(np.linalg.norm(normals[surface], axis=1), 1.0, atol=1e-3)
+    instances = cv2.imread(str(dataset / "masks/000000_instance.png"), cv2.IMREAD_UNCHANGED)
+    table = surface & (instances == 0)
+    assert normals[table].mean(axis=0)[1] < -0.3  # the table faces up: -y in the camera frame
 
 
 def test_coco_carries_real_licenses(dataset):

@@ -101,3 +101,16 @@ def test_missing_gpu_is_a_clear_error(rendered):
         Renderer(manifest, manifest.categories(), RenderSettings(device="cuda")),
     ):
         pass
+
+
+def test_normals_are_unit_and_in_camera_frame(rendered):
+    """Surface normals are unit vectors; the table top faces up (-y) and toward the camera (-z)."""
+    _, _, frames, _ = rendered
+    for frame in frames:
+        surface = frame.depth > 0
+        lengths = np.linalg.norm(frame.normals[surface], axis=1)
+        assert np.allclose(lengths, 1.0, atol=1e-3)
+        assert not frame.normals[~surface].any()
+        table = surface & (frame.instance_mask == 0)
+        mean = frame.normals[table].mean(axis=0)
+        assert mean[1] < -0.3 and mean[2] < -0.3
