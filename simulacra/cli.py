@@ -192,12 +192,11 @@ def run(argv: list[str]) -> int:
     """Run the CLI on ``argv`` and return its exit status; expected errors become one line and 2."""
     status = 0
     try:
-        app(args=argv, prog_name="simulacra", standalone_mode=False)
+        returned = app(args=argv, prog_name="simulacra", standalone_mode=False)
+        status = returned if isinstance(returned, int) else 0  # typer.Exit(n) comes back as n
     except SimulacraError as error:
         err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         status = 2
-    except typer.Exit as done:
-        status = done.exit_code
     except (typer.Abort, KeyboardInterrupt):
         err.print("[red]aborted[/red]")
         status = 130
