@@ -70,9 +70,11 @@ def main() -> None:
             fresh += time.perf_counter() - started
 
     count = len(graphs)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; {count} tabletop scenes, {args.size}x{args.size} px, "
-          f"{args.samples} samples, Cycles CPU")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {count} tabletop scenes, {args.size}x{args.size} px, "
+        f"{args.samples} samples, Cycles CPU"
+    )
     print(f"| {'mode':<36} | {'seconds':>8} | {'images/s':>8} | {'ratio':>6} |")
     print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|{'-' * 8}|")
     rows = (("fresh bpy process per scene (base)", fresh), ("persistent Renderer", persistent))

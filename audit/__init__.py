@@ -1,0 +1,26 @@
+"""Audit stage: compare every output against an index of real reference images.
+
+Public surface re-exported here; imports neither bpy nor torch.
+"""
+
+from simulacra.audit.auditor import Auditor, SignalScore, Verdict
+from simulacra.audit.images import MAX_PIXELS, read_image
+from simulacra.audit.index import ReferenceIndex
+from simulacra.audit.manifest import ReferenceRecord, SkippedFile
+from simulacra.audit.references import ReferenceSource, demo_names, write_demo_references
+from simulacra.audit.thresholds import Thresholds
+
+__all__ = [
+    "MAX_PIXELS",
+    "Auditor",
+    "ReferenceIndex",
+    "ReferenceRecord",
+    "ReferenceSource",
+    "SignalScore",
+    "SkippedFile",
+    "Thresholds",
+    "Verdict",
+    "demo_names",
+    "read_image",
+    "write_demo_references",
+]

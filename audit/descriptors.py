@@ -1,0 +1,160 @@
+"""Image descriptors the reference index stores instead of the images themselves.
+
+Three kinds, each answering a different leak:
+
+* a global descriptor (whole image or crop) for resized, recoloured, blurred or
+  re-encoded copies;
+* a 64-bit DCT perceptual hash for near-exact copies;
+* RootSIFT keypoints for a photo that appears *inside* a render (a poster on a
+  wall), found again by geometric verification in :mod:`simulacra.audit.matching`.
+
+All functions take grayscale ``float32`` images from :func:`to_gray`; none keeps
+pixels around.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+GLOBAL_NAME = "lcn-grid-hog"
+GLOBAL_VERSION = 1
+_PATCH = 64  # global descriptors look at a 64x64 resampling of the image
+_GRID = 16  # 16x16 normalized-intensity grid -> 256 dims
+_CELL = 8  # 8x8 cells of 8 px ...
+_BINS = 8  # ... with 8 signed orientation bins -> 512 dims
+_LCN_SIGMA = 8.0
+GLOBAL_DIM = _GRID * _GRID + (_PATCH // _CELL) ** 2 * _BINS
+
+KEYPOINT_NAME = "rootsift-clahe"
+KEYPOINT_VERSION = 1
+KEYPOINT_DIM = 128
+# Measured on planted posters (calibration): OpenCV's defaults (0.04, 10, 1.6) find too few
+# keypoints on a small, dimly lit picture; these triple the consistent matches on the
+# hardest reference (a dark night photo) while clean scenes stay at <= 3.
+_CONTRAST_THRESHOLD = 0.01
+_EDGE_THRESHOLD = 20.0
+_SIGMA = 0.8
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Convert an ``HxW``, ``HxWx3`` (RGB) or ``HxWx4`` uint8 image to float32 gray.
+
+    Raises:
+        ValueError: the array is not a non-empty uint8 image of one of those shapes.
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        kind = getattr(image, "dtype", type(image).__name__)
+        raise ValueError(f"expected a uint8 image array, got {kind}")
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        gray = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    elif image.ndim == 2:
+        gray = image
+    else:
+        raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {image.shape}")
+    if min(gray.shape) < 8:
+        raise ValueError(f"image of shape {image.shape} is too small to audit (min side 8 px)")
+    return gray.astype(np.float32)
+
+
+def _local_contrast(patch: np.ndarray) -> np.ndarray:
+    """Remove local mean and divide by local spread: brightness, contrast, shading go."""
+    mean = cv2.GaussianBlur(patch, (0, 0), _LCN_SIGMA)
+    centred = patch - mean
+    spread = np.sqrt(cv2.GaussianBlur(centred * centred, (0, 0), _LCN_SIGMA))
+    # The floor keeps flat areas (sensor noise) from being blown up into texture.
+    return centred / np.maximum(spread, max(2.0, float(spread.mean())))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    vector = vector - vector.mean()
+    return vector / (np.linalg.norm(vector) + 1e-6)
+
+
+def global_descriptor(gray: np.ndarray) -> np.ndarray:
+    """Describe a whole image (or crop) as an L2-normalized float32 vector.
+
+    A coarse locally-normalized intensity grid plus a grid of gradient-orientation
+    histograms: cosine similarity survives resizing, colour and brightness changes,
+    mild blur and JPEG, but not a different picture.
+
+    Example:
+        >>> v = global_descriptor(to_gray(rgb)); v.shape == (GLOBAL_DIM,)
+    """
+    patch = _local_contrast(cv2.resize(gray, (_PATCH, _PATCH), interpolation=cv2.INTER_AREA))
+    grid = _unit(cv2.resize(patch, (_GRID, _GRID), interpolation=cv2.INTER_AREA).ravel())
+    gx = cv2.Sobel(patch, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(patch, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy).ravel()
+    position = (np.arctan2(gy, gx).ravel() % (2 * np.pi)) * (_BINS / (2 * np.pi))
+    low = np.floor(position).astype(np.int64) % _BINS
+    frac = position - np.floor(position)
+    rows, cols = np.indices((_PATCH, _PATCH)) // _CELL
+    cell = (rows * (_PATCH // _CELL) + cols).ravel() * _BINS
+    hist = np.bincount(cell + low, magnitude * (1 - frac), minlength=GLOBAL_DIM - _GRID * _GRID)
+    hist += np.bincount(cell + (low + 1) % _BINS, magnitude * frac, minlength=hist.size)
+    vector = np.concatenate([grid, _unit(np.sqrt(hist))])
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def phash(gray: np.ndarray) -> int:
+    """64-bit DCT perceptual hash: bit set where a low frequency is above the median."""
+    small = cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA)
+    low = cv2.dct(small)[:8, :8].ravel()
+    bits = low > np.median(low[1:])
+    return int(np.packbits(bits).view(">u8")[0])
+
+
+def matching_bits(a: int, b: int) -> int:
+    """How many of the 64 hash bits agree (64 = identical, ~32 = unrelated)."""
+    return 64 - (a ^ b).bit_count()
+
+
+def _root_sift(desc: np.ndarray) -> np.ndarray:
+    """Hellinger-normalize SIFT descriptors so inner product compares them better."""
+    desc = np.sqrt(desc / (desc.sum(axis=1, keepdims=True) + 1e-7))
+    return (desc / (np.linalg.norm(desc, axis=1, keepdims=True) + 1e-7)).astype(np.float32)
+
+
+def keypoints(gray: np.ndarray, max_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Detect SIFT keypoints on a contrast-equalized image.
+
+    Returns:
+        ``(geometry, descriptors)``: ``geometry`` is ``(n, 4)`` float32 rows of
+        ``x, y, size, angle`` (angle in radians), ``descriptors`` is ``(n, 128)``
+        RootSIFT, L2-normalized.
+    """
+    image = np.clip(gray, 0, 255).astype(np.uint8)
+    # CLAHE lifts a darkened poster's detail to the level the detector needs.
+    image = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4)).apply(image)
+    sift = cv2.SIFT_create(
+        nfeatures=max_features,
+        contrastThreshold=_CONTRAST_THRESHOLD,
+        edgeThreshold=_EDGE_THRESHOLD,
+        sigma=_SIGMA,
+    )
+    found, desc = sift.detectAndCompute(image, None)
+    if desc is None or not found:
+        return np.zeros((0, 4), np.float32), np.zeros((0, KEYPOINT_DIM), np.float32)
+    geometry = np.array([(k.pt[0], k.pt[1], k.size, np.deg2rad(k.angle)) for k in found], np.float32)
+    return geometry, _root_sift(desc.astype(np.float32))
+
+
+def multiscale_keypoints(
+    gray: np.ndarray, frame: float, sides: tuple[int, ...], max_features: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints pooled over several resamplings, in a frame whose long side is ``frame``.
+
+    A reference shows up in renders at many sizes; detecting at the sizes it is
+    likely to appear at gives keypoints that are repeatable at those sizes.
+    """
+    long_side = max(gray.shape)
+    geometries, descriptors = [], []
+    for side in sides:
+        scale = side / long_side
+        resized = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        geometry, desc = keypoints(resized, max_features)
+        geometry[:, :3] *= frame / side
+        geometries.append(geometry)
+        descriptors.append(desc)
+    return np.concatenate(geometries), np.concatenate(descriptors)

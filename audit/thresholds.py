@@ -1,0 +1,35 @@
+"""Decision thresholds of the auditor, stored with every index built.
+
+Every signal fires when its score reaches its threshold. The defaults were set
+from measurements on synthetic tabletop renders (numpy/cv2 stand-ins for Blender
+output, 256x256) against the demo reference set; rerun them with
+``python -m simulacra.audit.calibration`` (numbers in the comments below).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Thresholds(BaseModel):
+    """Scores at or above which a signal rejects an output.
+
+    Attributes:
+        global_cosine: cosine similarity of whole-image global descriptors (-1..1).
+        region_inliers: keypoints consistent with one homography onto a reference.
+        phash_bits: agreeing bits of the 64-bit perceptual hash (32 = unrelated).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Measured with `python -m simulacra.audit.calibration --scenes 300 --seed S`, S = 0 and 2:
+    # 1200 clean 256x256 scenes (600 clean twins, 600 procedural posters), 600 planted
+    # posters, 13 edits x 5 references. Each threshold sits between the two sides.
+    # global: clean max 0.431; whole-image edits (resize, grey, jitter, blur 4px, JPEG q40,
+    # 64 px thumbnail, mirror) min 0.986. Crops are left to the region signal.
+    global_cosine: float = Field(0.70, gt=0.0, le=1.0)
+    # region: clean max 4 (one scene; 3 in four); planted min 6, then 8, 12; p5 23; median ~130.
+    # Set low on purpose: a missed photo leaks, a false alarm costs one re-render.
+    region_inliers: int = Field(5, ge=4)
+    # phash: clean max 48 bits; whole-image edits min 62 (crops break it, by design).
+    phash_bits: int = Field(54, ge=33, le=64)

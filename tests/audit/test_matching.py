@@ -1,0 +1,64 @@
+"""Tests for geometric verification of keypoint matches."""
+
+import cv2
+import numpy as np
+
+from simulacra.audit.matching import MatchSettings, consistent, region_box, verify
+
+FRAME = (200.0, 100.0)
+
+
+def _homography() -> np.ndarray:
+    """A plane turned a little, shrunk and moved, as a camera would see a poster."""
+    corners = np.float32([[0, 0], [200, 0], [200, 100], [0, 100]])
+    seen = np.float32([[40, 30], [150, 40], [148, 100], [42, 112]])
+    return cv2.getPerspectiveTransform(corners, seen)
+
+
+def _project(h: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Keypoints as the homography would show them: moved, rescaled, turned."""
+    xy = cv2.perspectiveTransform(src[None, :, :2].astype(np.float64), h)[0]
+    step = cv2.perspectiveTransform((src[None, :, :2] + [1e-3, 0]).astype(np.float64), h)[0] - xy
+    scale = np.hypot(step[:, 0], step[:, 1]) / 1e-3
+    turn = np.arctan2(step[:, 1], step[:, 0])
+    return np.column_stack([xy, src[:, 2] * scale, src[:, 3] + turn]).astype(np.float32)
+
+
+def test_true_matches_are_consistent_and_shuffled_ones_are_not() -> None:
+    """Keypoints moved by the homography agree with it; permuted partners do not."""
+    rng = np.random.default_rng(0)
+    src = np.column_stack(
+        [rng.uniform(0, 200, 40), rng.uniform(0, 100, 40), rng.uniform(2, 8, 40), rng.uniform(-3, 3, 40)]
+    )
+    dst = _project(_homography(), src)
+    assert consistent(_homography(), src, dst, MatchSettings()).all()
+    assert consistent(_homography(), src, dst[rng.permutation(40)], MatchSettings()).sum() <= 2
+
+
+def test_verify_recovers_the_placement_among_noise() -> None:
+    """Twenty true matches among sixty random ones are found, and the outline's box is right."""
+    rng = np.random.default_rng(1)
+    src = np.column_stack(
+        [rng.uniform(0, 200, 80), rng.uniform(0, 100, 80), rng.uniform(2, 8, 80), rng.uniform(-3, 3, 80)]
+    )
+    dst = _project(_homography(), src)
+    noise = np.column_stack(
+        [rng.uniform(0, 256, 60), rng.uniform(0, 256, 60), rng.uniform(1, 10, 60), rng.uniform(-3, 3, 60)]
+    )
+    dst[20:] = noise.astype(np.float32)
+    match = verify(src.astype(np.float32), dst, FRAME, MatchSettings())
+    assert match is not None and 18 <= match.inliers <= 22
+    assert region_box(match, FRAME, (256, 256)) == [40, 30, 150, 112]
+
+
+def test_mirror_image_outline_is_not_a_bow_tie() -> None:
+    """A homography that folds the picture over itself is never accepted."""
+    rng = np.random.default_rng(2)
+    src = np.column_stack(
+        [rng.uniform(0, 200, 30), rng.uniform(0, 100, 30), rng.uniform(2, 8, 30), rng.uniform(-3, 3, 30)]
+    )
+    bow_tie = cv2.getPerspectiveTransform(
+        np.float32([[0, 0], [200, 0], [200, 100], [0, 100]]),
+        np.float32([[40, 30], [150, 100], [150, 30], [40, 100]]),
+    )
+    assert verify(src.astype(np.float32), _project(bow_tie, src), FRAME, MatchSettings()) is None
