@@ -14,6 +14,8 @@ class AuditSummary:
     """Counts of audit outcomes over a job."""
 
     index: str | None = None
+    index_hash: str | None = None
+    thresholds: dict = field(default_factory=dict)
     audited: int = 0
     rejected: int = 0
     resynthesized: int = 0
@@ -81,7 +83,10 @@ def render_card(facts: CardFacts, manifest: Manifest) -> str:
         lines.append("Not audited: no reference index was given (`--index`).")
     else:
         lines += [
-            f"- Reference index: `{audit.index}`",
+            f"- Reference index: `{audit.index}` (content hash `{audit.index_hash}`; it stores descriptors, "
+            "not images)",
+            "- Thresholds: "
+            + ", ".join(f"{name} {value}" for name, value in sorted(audit.thresholds.items())),
             f"- Renders audited: {audit.audited}",
             f"- Rejected by the audit: {audit.rejected}",
             f"- Re-synthesised after a reject: {audit.resynthesized}",

@@ -56,6 +56,15 @@ def _configure(
     )
 
 
+_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+    TimeRemainingColumn(),
+)
+
+
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[..., None]]:
     columns = (
@@ -149,9 +158,14 @@ def index_build(
     if not directory.is_dir():
         raise SimulacraError(f"reference folder {directory} does not exist")
     check_output_folder(out)
-    index = ReferenceIndex.build(directory)
+    with Progress(*_COLUMNS, console=err) as progress:
+        task = progress.add_task("indexing", total=None)
+        index = ReferenceIndex.build(
+            directory, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
     index.save(out)
-    err.print(f"indexed {index.info()['references']} references into {out}")
+    info = index.info()
+    err.print(f"indexed {info['references']} references into {out}, skipped {len(info['skipped'])}")
 
 
 @index_app.command("info")

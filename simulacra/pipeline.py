@@ -126,7 +126,12 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
     categories = job.manifest.categories()
     staging = job.out.parent / f".{job.out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    summary = AuditSummary(index=str(job.index_path) if job.index_path else None)
+    summary = AuditSummary()
+    if auditor is not None:
+        info = auditor.index.info()
+        summary.index = str(job.index_path)
+        summary.index_hash = info["content_hash"]
+        summary.thresholds = auditor.thresholds.model_dump()
     instance_counts: Counter = Counter()
     used_assets: set[str] = set()
     try:
