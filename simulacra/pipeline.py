@@ -24,6 +24,7 @@ from simulacra.card import AuditSummary, CardFacts, render_card
 from simulacra.dataset import DatasetWriter
 from simulacra.errors import OutputError
 from simulacra.render import Frame, Renderer, RenderSettings
+from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import SceneGraph, SceneSpec, resolve
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,12 @@ class PreparedJob:
 def prepare_job(job: Job) -> PreparedJob:
     """Refuse everything that can be refused before any output exists.
 
-    Checks the output folder, every asset file's hash, that each spec resolves against
-    the manifest, and loads the reference index. Writes nothing.
+    Checks the output folder, the render device, every asset file's hash, that each
+    spec resolves against the manifest, and loads the reference index. Writes nothing.
     """
     check_output_folder(job.out)
+    if job.device != "cpu":
+        choose_device(job.device, available_gpu_devices())
     for record in job.manifest.assets:
         job.manifest.verified_file(record)
     for item in job.items:  # resolving once checks categories and asset ids against the manifest

@@ -93,3 +93,11 @@ def test_missing_index(tmp_path, capsys, small_spec_file):
     assert status == 2
     assert "nope" in _only_line(capsys)
     assert not out.exists()
+
+
+def test_missing_gpu_refused_before_rendering(tmp_path, capsys, small_spec_file):
+    """--device cuda without a CUDA GPU: one line naming the device and the fallback, nothing written."""
+    out = tmp_path / "out"
+    assert run(["generate", str(small_spec_file), "-n", "1", "-o", str(out), "--device", "cuda"]) == 2
+    assert "--device cuda: Cycles found no CUDA GPU" in _only_line(capsys)
+    assert not out.exists()
