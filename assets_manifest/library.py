@@ -99,6 +99,19 @@ def _rest_on_ground(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     return mesh
 
 
+def _record(root: Path, relative: str, **fields: object) -> AssetRecord:
+    """A CC0, procedural record for a file just written below ``root``."""
+    return AssetRecord(
+        id=f"builtin:{Path(relative).stem}",
+        path=relative,
+        sha256=sha256_of(root / relative),
+        license="CC0-1.0",
+        source=_SOURCE,
+        provenance="procedural",
+        **fields,
+    )
+
+
 def build_library(root: Path) -> Manifest:
     """Generate the built-in library into ``root`` and write its manifest."""
     rng = np.random.default_rng(_LIBRARY_SEED)
@@ -110,33 +123,11 @@ def build_library(root: Path) -> Manifest:
             mesh = _rest_on_ground(make(rng))
             relative = f"meshes/{category}_{variant}.ply"
             mesh.export(root / relative)
-            records.append(
-                AssetRecord(
-                    id=f"builtin:{category}_{variant}",
-                    path=relative,
-                    sha256=sha256_of(root / relative),
-                    kind="mesh",
-                    category=category,
-                    license="CC0-1.0",
-                    source=_SOURCE,
-                    provenance="procedural",
-                    bounds=_mesh_bounds(mesh),
-                )
-            )
+            records.append(_record(root, relative, kind="mesh", category=category, bounds=_mesh_bounds(mesh)))
     for variant in range(3):
         relative = f"textures/poster_art_{variant}.png"
         cv2.imwrite(str(root / relative), _poster_art(rng))
-        records.append(
-            AssetRecord(
-                id=f"builtin:poster_art_{variant}",
-                path=relative,
-                sha256=sha256_of(root / relative),
-                kind="texture",
-                license="CC0-1.0",
-                source=_SOURCE,
-                provenance="procedural",
-            )
-        )
+        records.append(_record(root, relative, kind="texture"))
     manifest = Manifest(root=root, assets=tuple(records))
     manifest.save()
     return manifest
