@@ -1,0 +1,1 @@
+"""Neural sim-to-real refinement (``simulacra.refine``); torch is imported lazily inside."""
