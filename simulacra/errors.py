@@ -28,3 +28,11 @@ class ReferenceIndexError(SimulacraError):
 
 class OutputError(SimulacraError):
     """The output folder cannot be used without overwriting earlier work."""
+
+
+class RefineError(SimulacraError):
+    """A refiner's training data, settings or checkpoint cannot be used."""
+
+
+class PolicyError(SimulacraError):
+    """A license policy is malformed, or a job asks for a purpose it does not define."""

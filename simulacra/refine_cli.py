@@ -1,0 +1,113 @@
+"""``simulacra refine``: train a refiner on renders and real images, apply it to a folder.
+
+A thin edge over :mod:`simulacra.refine`; torch is imported inside the commands only,
+so ``simulacra --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+refine_app = typer.Typer(no_args_is_help=True, help="Train and apply a neural sim-to-real refiner.")
+err = Console(stderr=True)
+
+TorchDevice = Enum("TorchDevice", {name: name for name in ("auto", "cpu", "cuda")}, type=str)
+DeviceOption = Annotated[TorchDevice, typer.Option(help="torch device; auto takes CUDA when present.")]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:  # an error stays one line
+        task = progress.add_task(label, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+@refine_app.command("train")
+def train_command(
+    synthetic: Annotated[Path, typer.Option(help="Folder of rendered images (the synthetic domain).")],
+    real: Annotated[Path, typer.Option(help="Folder of real target-domain images (unlabeled).")],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Model folder; rerun to resume from its checkpoint.")
+    ],
+    steps: Annotated[int, typer.Option(min=1, help="Training steps.")] = 500,
+    size: Annotated[int, typer.Option(min=16, max=1024, help="Training crop side in pixels.")] = 64,
+    batch: Annotated[int, typer.Option(min=1, max=256, help="Crops per step and domain.")] = 8,
+    seed: Annotated[int, typer.Option(min=0, help="Seeds initialisation, crops and DP noise.")] = 0,
+    self_regularization: Annotated[
+        float, typer.Option(min=0.0, help="Weight of the L1 loss to the render (keeps labels valid).")
+    ] = 1.0,
+    dp_epsilon: Annotated[
+        float | None, typer.Option(min=0.0, help="Train the discriminator with DP-SGD to this epsilon.")
+    ] = None,
+    dp_delta: Annotated[float, typer.Option(min=0.0, max=1.0, help="Delta of the DP guarantee.")] = 1e-5,
+    checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between resumable checkpoints.")] = 50,
+    license: Annotated[str, typer.Option(help="SPDX license of the trained weights.")] = "NOASSERTION",
+    device: DeviceOption = TorchDevice.auto,
+) -> None:
+    """Train a refiner (resumes when OUT holds an unfinished run of the same settings)."""
+    from pydantic import ValidationError
+
+    from simulacra.errors import RefineError
+    from simulacra.refine import TrainSettings, train
+
+    try:
+        settings = TrainSettings(
+            steps=steps,
+            size=size,
+            batch=batch,
+            seed=seed,
+            self_regularization=self_regularization,
+            dp_epsilon=dp_epsilon,
+            dp_delta=dp_delta,
+            checkpoint_every=checkpoint_every,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise RefineError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from exc
+    with _progress("training") as advance:
+        result = train(synthetic, real, out, settings, device=device.value, license=license, progress=advance)
+    if result.resumed_from:
+        err.print(f"resumed from step {result.resumed_from}")
+    err.print(f"[green]trained {result.steps} steps[/green]; model and card in {result.model}")
+    if result.epsilon is not None:
+        err.print(f"differential privacy: epsilon = {result.epsilon:.3f} at delta = {result.delta:g}")
+    else:
+        err.print("differential privacy: none (train with --dp-epsilon to bound what the real images leak)")
+
+
+@refine_app.command("apply")
+def apply_command(
+    model: Annotated[Path, typer.Argument(help="Model folder (or its refiner.pt).")],
+    directory: Annotated[Path, typer.Argument(help="Folder of rendered images.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="New folder for the refined images.")],
+    device: DeviceOption = TorchDevice.auto,
+) -> None:
+    """Refine every image of DIRECTORY into OUT (PNG, same names); audit them afterwards."""
+    from simulacra.refine import apply_folder, load_refiner
+
+    refiner = load_refiner(model, device=device.value)
+    with _progress("refining") as advance:
+        written = apply_folder(refiner, directory, out, progress=advance)
+    err.print(f"[green]refined {len(written)} images[/green] into {out}; audit them with `simulacra audit`")
