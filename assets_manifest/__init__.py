@@ -1,22 +1,41 @@
-"""Asset manifests and the built-in procedural library (``simulacra.assets_manifest``)."""
+"""Asset manifests, license policy and the built-in procedural library (``simulacra.assets_manifest``)."""
 
-from simulacra.assets_manifest.library import MESH_MAKERS, build_library, builtin_manifest, library_home
+from simulacra.assets_manifest.library import (
+    MESH_MAKERS,
+    TEXTURE_MAKERS,
+    build_library,
+    builtin_manifest,
+    library_home,
+)
+from simulacra.assets_manifest.policy import Admission, LicensePolicy, LoadedPolicy, admit, load_policy
 from simulacra.assets_manifest.records import (
     KNOWN_LICENSES,
+    UNKNOWN_LICENSE,
+    AssetFlags,
     AssetRecord,
     Manifest,
     load_manifest,
+    manifest_schema,
     sha256_of,
 )
 
 __all__ = [
     "KNOWN_LICENSES",
     "MESH_MAKERS",
+    "TEXTURE_MAKERS",
+    "UNKNOWN_LICENSE",
+    "Admission",
+    "AssetFlags",
     "AssetRecord",
+    "LicensePolicy",
+    "LoadedPolicy",
     "Manifest",
+    "admit",
     "build_library",
     "builtin_manifest",
     "library_home",
     "load_manifest",
+    "load_policy",
+    "manifest_schema",
     "sha256_of",
 ]

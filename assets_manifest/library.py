@@ -17,7 +17,7 @@ import trimesh
 
 from simulacra.assets_manifest.records import AssetRecord, Manifest, load_manifest, sha256_of
 
-LIBRARY_VERSION = "1"
+LIBRARY_VERSION = "2"
 _LIBRARY_SEED = 20261126
 _VARIANTS_PER_CATEGORY = 3
 _SOURCE = "simulacra built-in procedural library"
@@ -62,12 +62,82 @@ def _mug(rng: np.random.Generator) -> trimesh.Trimesh:
     return trimesh.util.concatenate([body, handle])
 
 
+def _lathe(profile: list[list[float]]) -> trimesh.Trimesh:
+    """A closed solid of revolution from a (radius, height) outline running axis to axis."""
+    return trimesh.creation.revolve(np.array(profile), sections=40)
+
+
+def _bowl(rng: np.random.Generator) -> trimesh.Trimesh:
+    rim, foot, height = rng.uniform(0.06, 0.09), rng.uniform(0.025, 0.04), rng.uniform(0.04, 0.07)
+    wall = 0.006
+    return _lathe([[0, 0], [foot, 0], [rim, height], [rim - wall, height], [foot - wall, wall], [0, wall]])
+
+
+def _plate(rng: np.random.Generator) -> trimesh.Trimesh:
+    rim, well, height = rng.uniform(0.09, 0.13), rng.uniform(0.05, 0.08), rng.uniform(0.012, 0.02)
+    return _lathe([[0, 0], [well, 0], [rim, height], [rim - 0.008, height], [well, 0.006], [0, 0.006]])
+
+
+def _cup(rng: np.random.Generator) -> trimesh.Trimesh:
+    top, bottom, height = rng.uniform(0.035, 0.045), rng.uniform(0.022, 0.03), rng.uniform(0.08, 0.12)
+    inner = [[top - 0.003, height], [bottom - 0.003, 0.004], [0, 0.004]]
+    return _lathe([[0, 0], [bottom, 0], [top, height], *inner])
+
+
+def _vase(rng: np.random.Generator) -> trimesh.Trimesh:
+    base, belly, neck, height = (
+        rng.uniform(0.03, 0.04),
+        rng.uniform(0.045, 0.07),
+        rng.uniform(0.018, 0.03),
+        rng.uniform(0.16, 0.26),
+    )
+    return _lathe(
+        [[0, 0], [base, 0], [belly, height * 0.4], [neck, height * 0.85], [neck * 1.3, height], [0, height]]
+    )
+
+
+def _glass(rng: np.random.Generator) -> trimesh.Trimesh:
+    foot, stem, bowl, height = (
+        rng.uniform(0.03, 0.04),
+        rng.uniform(0.004, 0.007),
+        rng.uniform(0.035, 0.045),
+        rng.uniform(0.15, 0.2),
+    )
+    return _lathe(
+        [
+            [0, 0],
+            [foot, 0],
+            [foot, 0.004],
+            [stem, 0.01],
+            [stem, height * 0.45],
+            [bowl, height * 0.7],
+            [bowl * 0.85, height],
+            [0, height],
+        ]
+    )
+
+
+def _book(rng: np.random.Generator) -> trimesh.Trimesh:
+    width, depth, thickness = rng.uniform(0.13, 0.17), rng.uniform(0.18, 0.24), rng.uniform(0.015, 0.05)
+    cover = trimesh.creation.box(extents=[width, depth, thickness])
+    # The page block sits back from the fore edge, so the spine and covers read as a book.
+    pages = trimesh.creation.box(extents=[width - 0.006, depth - 0.006, thickness - 0.004])
+    pages.apply_translation([0.004, 0, 0])
+    return trimesh.util.concatenate([cover, pages])
+
+
 MESH_MAKERS: dict[str, Callable[[np.random.Generator], trimesh.Trimesh]] = {
     "box": _box,
     "can": _can,
     "ball": _ball,
     "bottle": _bottle,
     "mug": _mug,
+    "bowl": _bowl,
+    "plate": _plate,
+    "cup": _cup,
+    "vase": _vase,
+    "glass": _glass,
+    "book": _book,
 }
 
 
@@ -85,6 +155,59 @@ def _poster_art(rng: np.random.Generator, size: int = 256) -> np.ndarray:
         else:
             cv2.circle(image, (x0, y0), int(rng.integers(10, size // 3)), color, thickness=-1)
     return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
+    """Value noise in [0, 1]: a coarse random grid upsampled smoothly."""
+    grid = rng.random((cells, cells)).astype(np.float32)
+    return cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+
+
+def _tint(value: np.ndarray, dark: np.ndarray, light: np.ndarray) -> np.ndarray:
+    return (dark + (light - dark) * value[..., None]).clip(0, 255).astype(np.uint8)
+
+
+def _noise_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    value = sum(_smooth_noise(rng, size, cells) / octave for octave, cells in ((1, 4), (2, 16), (4, 64)))
+    return _tint(value / 1.75, rng.uniform(0, 120, 3), rng.uniform(130, 255, 3))
+
+
+def _stripes_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    period = int(rng.integers(12, 48))
+    bands = ((np.arange(size) // (period // 2)) % 2).astype(np.float32)
+    value = np.broadcast_to(bands[None, :], (size, size))
+    return _tint(value, rng.uniform(0, 255, 3), rng.uniform(0, 255, 3))
+
+
+def _checker_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    cell = int(rng.integers(16, 64))
+    ys, xs = np.mgrid[0:size, 0:size] // cell
+    return _tint(((xs + ys) % 2).astype(np.float32), rng.uniform(0, 100, 3), rng.uniform(150, 255, 3))
+
+
+def _wood_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    xs = np.mgrid[0:size, 0:size][1].astype(np.float32) / size
+    warp = _smooth_noise(rng, size, 6) * rng.uniform(2, 5)
+    rings = (np.sin((xs * rng.uniform(8, 20) + warp) * np.pi) + 1) / 2
+    grain = _smooth_noise(rng, size, 96) * 0.25
+    brown = np.array([30.0, 60.0, 110.0])  # BGR: OpenCV writes blue first
+    return _tint((rings * 0.75 + grain).clip(0, 1), brown * 0.5, brown * 1.8 + rng.uniform(0, 20, 3))
+
+
+def _marble_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    turbulence = sum(_smooth_noise(rng, size, cells) / octave for octave, cells in ((1, 5), (2, 11), (4, 23)))
+    veins = np.abs(np.sin((xs + ys + turbulence * rng.uniform(1.5, 3)) * np.pi * rng.uniform(3, 6)))
+    return _tint(veins**0.4, rng.uniform(60, 120, 3), rng.uniform(215, 250, 3))
+
+
+TEXTURE_MAKERS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
+    "noise": _noise_texture,
+    "stripes": _stripes_texture,
+    "checker": _checker_texture,
+    "wood": _wood_texture,
+    "marble": _marble_texture,
+}
 
 
 def _mesh_bounds(mesh: trimesh.Trimesh) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -128,6 +251,12 @@ def build_library(root: Path) -> Manifest:
         relative = f"textures/poster_art_{variant}.png"
         cv2.imwrite(str(root / relative), _poster_art(rng))
         records.append(_record(root, relative, kind="texture"))
+    # Procedural surface textures are one-map materials (color) for the material randomizer.
+    (root / "materials").mkdir(exist_ok=True)
+    for name, make in TEXTURE_MAKERS.items():
+        relative = f"materials/{name}_color.png"
+        cv2.imwrite(str(root / relative), make(rng, 256))
+        records.append(_record(root, relative, kind="texture", material=f"builtin_{name}", map="color"))
     manifest = Manifest(root=root, assets=tuple(records))
     manifest.save()
     return manifest

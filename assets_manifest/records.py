@@ -18,24 +18,69 @@ from simulacra.errors import AssetError
 
 AssetKind = Literal["mesh", "texture", "hdri", "background", "material", "checkpoint"]
 Provenance = Literal["procedural", "scanned", "photographed", "consented", "unknown"]
+Use = Literal["research", "commercial", "education"]
+MapRole = Literal["color", "roughness", "normal", "metallic", "displacement", "ao"]
 
-# SPDX ids the first manifest format accepts. Unknown ids are refused rather than
-# guessed at: a dataset card must be able to state exactly what is owed.
+# SPDX ids the manifest format accepts. Unknown ids are refused rather than guessed at:
+# a dataset card must be able to state exactly what is owed. ``NOASSERTION`` is SPDX's
+# word for "the license is not known": such an asset may be recorded, but every license
+# policy refuses it.
 KNOWN_LICENSES: dict[str, str] = {
     "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "CC-BY-3.0": "https://creativecommons.org/licenses/by/3.0/",
     "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "CC-BY-SA-3.0": "https://creativecommons.org/licenses/by-sa/3.0/",
     "CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "CC-BY-ND-4.0": "https://creativecommons.org/licenses/by-nd/4.0/",
     "CC-BY-NC-4.0": "https://creativecommons.org/licenses/by-nc/4.0/",
+    "CC-BY-NC-SA-4.0": "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    "CC-BY-NC-ND-4.0": "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    "MIT": "https://opensource.org/license/mit",
+    "Apache-2.0": "https://www.apache.org/licenses/LICENSE-2.0",
+    "BSD-3-Clause": "https://opensource.org/license/bsd-3-clause",
     "LicenseRef-PublicDomain": "https://en.wikipedia.org/wiki/Public_domain",
+    "NOASSERTION": "",
 }
+UNKNOWN_LICENSE = "NOASSERTION"
 
 MANIFEST_FILE = "manifest.json"
 
 
-class AssetRecord(BaseModel):
-    """One asset file: identity, content hash, and the governance facts about it."""
-
+class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AssetFlags(_Frozen):
+    """What a reviewer must know before an asset may enter a scene."""
+
+    contains_person: bool = False
+    identifiable: bool = False
+    location_sensitive: bool = False
+
+
+class Review(_Frozen):
+    """A person's decision on an asset that screening flagged."""
+
+    approved: bool
+    reason: str = Field(min_length=1)
+    date: str
+    false_positive: bool = False
+
+
+class Screening(_Frozen):
+    """What face screening found in an image asset; ``review`` stays None until a person looks."""
+
+    faces: int = Field(ge=0)
+    matched_reference: str | None = None
+    review: Review | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.faces > 0 and self.review is None
+
+
+class AssetRecord(_Frozen):
+    """One asset file: identity, content hash, and the governance facts about it."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
     path: str
@@ -49,6 +94,20 @@ class AssetRecord(BaseModel):
     # Axis-aligned bounds of a mesh in its own units, [[xmin, ymin, zmin], [xmax, ymax, zmax]]:
     # lets the resolver place objects without loading geometry.
     bounds: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    flags: AssetFlags = AssetFlags()
+    allowed_uses: tuple[Use, ...] = ("research", "commercial", "education")
+    # Mesh facts recorded on add: closed surface?, factor applied on load (--normalize).
+    watertight: bool | None = None
+    unit_scale: float = Field(1.0, gt=0)
+    # Image facts recorded on add (width, height, mode) and what face screening found.
+    image_size: tuple[int, int] | None = None
+    image_mode: str | None = None
+    screening: Screening | None = None
+    # Texture-pack maps: the material (pack folder) a map belongs to and its role in it.
+    material: str | None = None
+    map: MapRole | None = None
+    # Names of text blocks embedded in a .blend (never run; listed for the reviewer).
+    embedded_scripts: tuple[str, ...] = ()
 
     @field_validator("license")
     @classmethod
@@ -116,11 +175,32 @@ class Manifest(BaseModel):
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def save(self) -> Path:
-        """Write ``manifest.json`` into the root (records only; the root is where it lies)."""
+        """Write ``manifest.json`` into the root (records only), atomically: never half-written."""
         path = self.root / MANIFEST_FILE
-        records = [r.model_dump(mode="json", exclude_none=True) for r in self.assets]
-        path.write_text(json.dumps({"assets": records}, indent=2) + "\n")
+        records = [r.model_dump(mode="json", exclude_defaults=True) for r in self.assets]
+        partial = path.with_name(f".{MANIFEST_FILE}.partial")
+        partial.write_text(json.dumps({"assets": records}, indent=2) + "\n")
+        partial.replace(path)
         return path
+
+    def replaced(self, records: tuple[AssetRecord, ...]) -> Manifest:
+        """The same root with ``records`` swapped in by id (new ids appended)."""
+        by_id = {r.id: r for r in records}
+        kept = tuple(by_id.pop(r.id, r) for r in self.assets)
+        return Manifest(root=self.root, assets=(*kept, *by_id.values()))
+
+
+class ManifestDocument(BaseModel):
+    """The JSON file format of ``manifest.json`` (what ``simulacra schema manifest`` exports)."""
+
+    model_config = ConfigDict(extra="forbid", title="simulacra asset manifest")
+
+    assets: tuple[AssetRecord, ...]
+
+
+def manifest_schema() -> dict:
+    """JSON Schema of ``manifest.json``, for editors and other tools."""
+    return ManifestDocument.model_json_schema()
 
 
 def sha256_of(path: Path) -> str:
@@ -155,9 +235,18 @@ def load_manifest(path: Path) -> Manifest:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise AssetError(f"manifest {path}: {where}: {first['msg']}") from None
-    ids = [r.id for r in manifest.assets]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise AssetError(f"manifest {path}: duplicate asset id {duplicates[0]!r}")
+        message = (
+            "field required" if first["type"] == "missing" else first["msg"].removeprefix("Value error, ")
+        )
+        raise AssetError(f"manifest {path}: {where}: {message}") from None
+    check_unique_ids(manifest.assets, where=f"manifest {path}")
     return manifest
+
+
+def check_unique_ids(records: tuple[AssetRecord, ...], *, where: str) -> None:
+    """Refuse two records with one id: lineage must name exactly one file."""
+    seen: set[str] = set()
+    for record in records:
+        if record.id in seen:
+            raise AssetError(f"{where}: duplicate asset id {record.id!r}")
+        seen.add(record.id)

@@ -66,7 +66,11 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
 
     names = {}
     for node in graph.objects:
-        parts = bproc.loader.load_obj(_asset_path(manifest, node.asset))
+        path = _asset_path(manifest, node.asset)
+        if path.lower().endswith(".blend"):  # appends mesh objects only: text blocks never come along
+            parts = bproc.loader.load_blend(path, obj_types=["mesh"])
+        else:
+            parts = bproc.loader.load_obj(path)
         mesh = parts[0]
         if len(parts) > 1:
             mesh.join_with_other_objects(parts[1:])

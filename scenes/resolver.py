@@ -47,7 +47,9 @@ def _mesh_pool(spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> 
 
 
 def _poster_pool(spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> list[AssetRecord]:
-    textures = {r.id: r for r in manifest.of_kind("texture")}
+    textures = {
+        r.id: r for r in manifest.of_kind("texture") if r.material is None
+    }  # pack maps are not posters
     for index, asset_id in enumerate(spec.posters.assets):
         if asset_id not in textures:
             raise SpecError(f"posters.assets[{index}]: no texture asset {asset_id!r} in the manifest")
@@ -91,7 +93,7 @@ def resolve(
     drawn = []
     for _ in range(int_uniform(spec.objects.count_range, rng=rng)):
         record = meshes[int(rng.integers(len(meshes)))]
-        scale = uniform(spec.objects.scale_range, rng=rng)
+        scale = uniform(spec.objects.scale_range, rng=rng)  # bounds are already in normalized units
         drawn.append((record, scale, sample_material(spec.objects.material, rng=rng)))
     spots = place_on_surface([_footprint_radius(r, s) for r, s, _ in drawn], surface.size, rng=rng)
     objects = []
@@ -99,14 +101,15 @@ def resolve(
         if spot is None:
             continue
         x, y, yaw = spot
+        ground = 0.0 - record.bounds[0][2] * scale  # type: ignore[index]  (lift the lowest point to z = 0)
         objects.append(
             ObjectNode(
                 instance_id=len(objects) + 1,
                 asset=_ref(record),
                 category=record.category or "",
-                location=(x, y, 0.0),
+                location=(x, y, round(ground, 6)),
                 yaw_deg=yaw,
-                scale=scale,
+                scale=round(scale * record.unit_scale, 9),
                 material=material,
             )
         )

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from simulacra import __version__
-from simulacra.assets_manifest import KNOWN_LICENSES, Manifest
+from simulacra.assets_manifest import KNOWN_LICENSES, Admission, Manifest
 
 
 @dataclass
@@ -37,6 +37,8 @@ class CardFacts:
     asset_ids: tuple[str, ...]
     audit: AuditSummary
     device: str
+    admission: Admission
+    images_per_license: Counter
 
 
 def render_card(facts: CardFacts, manifest: Manifest) -> str:
@@ -53,11 +55,18 @@ def render_card(facts: CardFacts, manifest: Manifest) -> str:
         "- Instances per category: "
         + (", ".join(f"{name} {count}" for name, count in sorted(facts.categories.items())) or "none"),
         "",
+        *_policy_lines(facts.admission, manifest),
         "## Licenses",
         "",
-        "| License | Assets | URL |",
-        "|---|---|---|",
-        *(f"| {spdx} | {count} | {KNOWN_LICENSES[spdx]} |" for spdx, count in sorted(licenses.items())),
+        "| License | Assets | Images | URL |",
+        "|---|---|---|---|",
+        *(
+            f"| {spdx} | {count} | {facts.images_per_license[spdx]} | {KNOWN_LICENSES[spdx]} |"
+            for spdx, count in sorted(licenses.items())
+        ),
+        "",
+        "An image counts once under every license among its assets; each image's assets and their "
+        "licenses are listed in `scene_graphs.jsonl` and in COCO (`asset_ids`, `asset_licenses`).",
         "",
         "## Attributions owed",
         "",
@@ -106,3 +115,27 @@ def render_card(facts: CardFacts, manifest: Manifest) -> str:
                     f"| {r['score']:.3f} | {excluded} |"
                 )
     return "\n".join(lines) + "\n"
+
+
+def _policy_lines(admission: Admission, manifest: Manifest) -> list[str]:
+    """The policy and purpose the job ran under, and every asset it excluded with the reason."""
+    lines = [
+        "## License policy",
+        "",
+        f"- Purpose: {admission.purpose}",
+        f"- Policy: {admission.policy.name} ({admission.source}, sha256 `{admission.content_hash[:16]}`)",
+        f"- Licenses admitted for {admission.purpose}: "
+        + ", ".join(admission.policy.rule(admission.purpose).licenses),
+        f"- Assets admitted: {len(manifest.assets) - len(admission.excluded)} of {len(manifest.assets)}",
+    ]
+    if admission.people:
+        lines.append("- Admitted assets showing people (every image audited): " + ", ".join(admission.people))
+    lines.append("")
+    if admission.excluded:
+        lines += ["| Excluded asset | License | Reason |", "|---|---|---|"]
+        lines += [
+            f"| `{asset_id}` | {manifest.get(asset_id).license} | {reason} |"
+            for asset_id, reason in sorted(admission.excluded.items())
+        ]
+        lines.append("")
+    return lines

@@ -26,7 +26,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from simulacra.assets_cli import assets_app, schema_app
 from simulacra.errors import SimulacraError
+from simulacra.refine_cli import refine_app
 from simulacra.render.devices import DEVICE_CHOICES
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ app = typer.Typer(
 )
 index_app = typer.Typer(no_args_is_help=True, help="Build and inspect reference indexes of real images.")
 app.add_typer(index_app, name="index")
+app.add_typer(assets_app, name="assets")
+app.add_typer(schema_app, name="schema")
+app.add_typer(refine_app, name="refine")
 err = Console(stderr=True)
 
 Device = Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
@@ -89,9 +94,13 @@ def generate(
     manifest: Annotated[Path | None, typer.Option(help="Asset manifest (default: built-in library).")] = None,
     device: DeviceOption = Device.cpu,
     max_attempts: Annotated[int, typer.Option(min=1, help="Renders per image before it is dropped.")] = 3,
+    purpose: Annotated[
+        str, typer.Option(help="What the dataset is for: research, commercial, ...")
+    ] = "research",
+    policy: Annotated[Path | None, typer.Option(help="License policy JSON (default: built-in).")] = None,
 ) -> None:
-    """Render a labeled dataset from a scene spec."""
-    from simulacra.assets_manifest import builtin_manifest, load_manifest
+    """Render a labeled dataset from a scene spec, sampling only what the license policy admits."""
+    from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
     from simulacra.pipeline import Job, WorkItem
     from simulacra.scenes import load_spec
 
@@ -106,6 +115,8 @@ def generate(
         index_path=index,
         device=device.value,
         max_attempts=max_attempts,
+        purpose=purpose,
+        policy=load_policy(policy),
     )
     _render(job)
 
@@ -129,6 +140,13 @@ def _render(job: Job) -> None:
     from simulacra.pipeline import prepare_job, run_job
 
     prepared = prepare_job(job)
+    admission = prepared.admission
+    err.print(
+        f"policy {admission.policy.name}, purpose {admission.purpose}: "
+        f"{len(admission.excluded)} of {len(job.manifest.assets)} assets excluded"
+    )
+    for asset_id, reason in sorted(admission.excluded.items()):
+        err.print(f"  excluded {asset_id}: {reason}", highlight=False, soft_wrap=True)
     with _progress(len(job.items), "rendering") as advance:
         result = run_job(prepared, on_image=advance)
     audit = result.audit

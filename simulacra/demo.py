@@ -63,7 +63,7 @@ def prepare_demo(out: Path, *, n: int = 24, device: str = "cpu") -> Job:
         manifest = _demo_assets(out / "assets", Path(scratch) / photo)
 
     tabletop = load_spec(Path("tabletop"))
-    art = tuple(r.id for r in manifest.of_kind("texture") if r.id != PLANTED_ASSET)
+    art = tuple(r.id for r in manifest.of_kind("texture") if r.id != PLANTED_ASSET and r.material is None)
     clean = tabletop.model_copy(update={"posters": tabletop.posters.model_copy(update={"assets": art})})
     planted = tabletop.model_copy(
         update={

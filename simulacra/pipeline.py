@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulacra import __version__
-from simulacra.assets_manifest import Manifest
+from simulacra.assets_manifest import Admission, LoadedPolicy, Manifest, admit, load_policy
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image
 from simulacra.card import AuditSummary, CardFacts, render_card
 from simulacra.dataset import DatasetWriter
-from simulacra.errors import OutputError
+from simulacra.errors import OutputError, PolicyError
 from simulacra.render import Frame, Renderer, RenderSettings
 from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import SceneGraph, SceneSpec, resolve
@@ -50,6 +50,8 @@ class Job:
     index_path: Path | None = None
     device: str = "cpu"
     max_attempts: int = 3
+    purpose: str = "research"
+    policy: LoadedPolicy | None = None  # None: the built-in default policy
 
     def config_hash(self) -> str:
         """Hash of specs, manifest, seed and code version: equal hashes mean equal datasets."""
@@ -58,6 +60,8 @@ class Job:
             "manifest": self.manifest.content_hash(),
             "seed": self.seed,
             "max_attempts": self.max_attempts,
+            "purpose": self.purpose,
+            "policy": (self.policy or load_policy()).content_hash,
             "simulacra": __version__,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -84,23 +88,37 @@ class PreparedJob:
 
     job: Job
     auditor: Auditor | None
+    admission: Admission
 
 
 def prepare_job(job: Job) -> PreparedJob:
     """Refuse everything that can be refused before any output exists.
 
-    Checks the output folder, the render device, every asset file's hash, that each
-    spec resolves against the manifest, and loads the reference index. Writes nothing.
+    Checks the output folder, the render device, the license policy's decision for the
+    job's purpose, every asset file's hash, that each spec resolves against what the
+    policy admits, and loads the reference index. Writes nothing.
     """
     check_output_folder(job.out)
     if job.device != "cpu":
         choose_device(job.device, available_gpu_devices())
+    admission = admit(job.manifest, job.policy or load_policy(), job.purpose)
+    if admission.people and job.index_path is None:
+        raise PolicyError(
+            f"asset {admission.people[0]!r} shows a person; policy {admission.policy.name!r} admits it "
+            "only under audit: give --index"
+        )
     for record in job.manifest.assets:
         job.manifest.verified_file(record)
     for item in job.items:  # resolving once checks categories and asset ids against the manifest
-        resolve(item.spec, job.manifest, job_seed=job.seed, image_index=item.image_index)
+        resolve(
+            item.spec,
+            job.manifest,
+            job_seed=job.seed,
+            image_index=item.image_index,
+            exclude=admission.excluded_ids,
+        )
     auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
-    return PreparedJob(job=job, auditor=auditor)
+    return PreparedJob(job=job, auditor=auditor, admission=admission)
 
 
 def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Auditor) -> tuple[str, ...]:
@@ -125,7 +143,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         prepared: the job after :func:`prepare_job` accepted it.
         on_image: called with the image index after each image is finished (progress).
     """
-    job, auditor = prepared.job, prepared.auditor
+    job, auditor, admission = prepared.job, prepared.auditor, prepared.admission
     categories = job.manifest.categories()
     staging = job.out.parent / f".{job.out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -142,7 +160,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         settings = RenderSettings(device=job.device, log_path=staging / "blender.log")
         with Renderer(job.manifest, categories, settings) as renderer:
             for item in job.items:
-                kept = _render_item(job, item, renderer, auditor, writer, summary)
+                kept = _render_item(job, item, renderer, auditor, writer, summary, admission.excluded_ids)
                 if kept is not None:
                     graph, frame = kept
                     instance_counts.update(info.category for info in frame.instances)
@@ -160,6 +178,8 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
             asset_ids=tuple(sorted(used_assets)),
             audit=summary,
             device=renderer.backend,
+            admission=admission,
+            images_per_license=Counter(spdx for record in writer.records for spdx in record.license_ids),
         )
         (staging / "DATASET_CARD.md").write_text(render_card(facts, job.manifest))
         if job.out.exists():
@@ -184,9 +204,12 @@ def _render_item(
     auditor: Auditor | None,
     writer: DatasetWriter,
     summary: AuditSummary,
+    excluded: frozenset[str],
 ) -> tuple[SceneGraph, Frame] | None:
-    """Render one work item with bounded re-synthesis; returns (graph, frame) if kept."""
-    excluded: frozenset[str] = frozenset()
+    """Render one work item with bounded re-synthesis; returns (graph, frame) if kept.
+
+    ``excluded`` starts as what the license policy refused; audit rejects add to it.
+    """
     for attempt in range(job.max_attempts):
         graph = resolve(
             item.spec,
@@ -216,7 +239,7 @@ def _render_item(
                 summary.resynthesized += 1
             return graph, frame
         summary.rejected += 1
-        offending = _offending_assets(graph, verdict, job, auditor)
+        offending = [a for a in _offending_assets(graph, verdict, job, auditor) if a not in excluded]
         excluded = excluded | set(offending)
         last = attempt + 1 == job.max_attempts
         entry["action"] = "dropped" if last else "resynthesize"

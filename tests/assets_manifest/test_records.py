@@ -12,9 +12,9 @@ from simulacra.errors import AssetError
 
 
 def test_builtin_library_is_procedural_cc0_with_categories():
-    """At least 4 mesh categories, varied shapes, all CC0 and procedural, each hash correct."""
+    """At least 10 mesh categories, varied shapes, all CC0 and procedural, each hash correct."""
     manifest = builtin_manifest()
-    assert len(manifest.categories()) >= 4
+    assert len(manifest.categories()) >= 10
     for record in manifest.assets:
         assert record.license == "CC0-1.0" and record.provenance == "procedural"
         manifest.verified_file(record)
@@ -99,3 +99,15 @@ def test_corrupt_manifest(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(AssetError, match="not valid JSON"):
         load_manifest(tmp_path)
+
+
+def test_library_has_procedural_surface_textures():
+    """Noise, stripes, checker, wood and marble textures ship as one-map materials, each image varied."""
+    import cv2
+
+    manifest = builtin_manifest()
+    materials = {r.material: r for r in manifest.of_kind("texture") if r.material}
+    assert set(materials) == {f"builtin_{n}" for n in ("noise", "stripes", "checker", "wood", "marble")}
+    for record in materials.values():
+        image = cv2.imread(str(manifest.verified_file(record)))
+        assert record.map == "color" and image.shape == (256, 256, 3) and image.std() > 5
