@@ -39,6 +39,18 @@ class CardFacts:
     device: str
     admission: Admission
     images_per_license: Counter
+    refinement: RefinementFacts | None = None
+
+
+@dataclass(frozen=True)
+class RefinementFacts:
+    """The refiner every image went through, as its own model card states it."""
+
+    model: str
+    weights_sha256: str
+    license: str
+    steps: int
+    privacy: str  # "none" or "(epsilon, delta)" of DP-SGD on the discriminator
 
 
 def render_card(facts: CardFacts, manifest: Manifest) -> str:
@@ -84,6 +96,7 @@ def render_card(facts: CardFacts, manifest: Manifest) -> str:
             for r in records
         ),
         "",
+        *_refinement_lines(facts.refinement),
         "## Leakage audit",
         "",
     ]
@@ -139,3 +152,17 @@ def _policy_lines(admission: Admission, manifest: Manifest) -> list[str]:
         ]
         lines.append("")
     return lines
+
+
+def _refinement_lines(refinement: RefinementFacts | None) -> list[str]:
+    if refinement is None:
+        return ["## Refinement", "", "None: images are the renders as Cycles made them.", ""]
+    return [
+        "## Refinement",
+        "",
+        f"Every image went through the neural refiner `{refinement.model}` before the audit "
+        f"(weights sha256 `{refinement.weights_sha256}`, {refinement.license}, {refinement.steps} "
+        f"training steps, differential privacy: {refinement.privacy}). Only its discriminator saw "
+        "real images; see the model card beside the weights.",
+        "",
+    ]

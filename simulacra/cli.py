@@ -98,6 +98,9 @@ def generate(
         str, typer.Option(help="What the dataset is for: research, commercial, ...")
     ] = "research",
     policy: Annotated[Path | None, typer.Option(help="License policy JSON (default: built-in).")] = None,
+    refine: Annotated[
+        Path | None, typer.Option(help="Refiner model folder: every render is refined, then audited.")
+    ] = None,
 ) -> None:
     """Render a labeled dataset from a scene spec, sampling only what the license policy admits."""
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
@@ -117,6 +120,7 @@ def generate(
         max_attempts=max_attempts,
         purpose=purpose,
         policy=load_policy(policy),
+        refine=refine,
     )
     _render(job)
 
@@ -126,11 +130,12 @@ def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Demo workspace folder.")] = Path("demo_output"),
     n: Annotated[int, typer.Option("-n", min=2, help="Number of images.")] = 24,
     device: DeviceOption = Device.cpu,
+    refine: Annotated[bool, typer.Option(help="Refine renders with the bundled refiner.")] = True,
 ) -> None:
-    """Built-in end-to-end run: references -> index -> 24 renders with one planted leak -> audit."""
+    """Built-in end-to-end run: references -> index -> renders with one planted leak -> refine -> audit."""
     from simulacra.demo import prepare_demo
 
-    job = prepare_demo(out, n=n, device=device.value)
+    job = prepare_demo(out, n=n, device=device.value, refine=refine)
     _render(job)
     err.print(f"reference index: {job.index_path}  (descriptors only, no images)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
@@ -21,6 +22,9 @@ from simulacra.scenes import load_spec
 MARKER = ".simulacra-demo"
 PLANTED_REFERENCE = "skimage:astronaut"
 PLANTED_ASSET = "demo:planted_astronaut"
+# The bundled refiner (trained by scripts/train_default_refiner.py), found as package
+# data; naming it does not import torch before the pipeline needs it.
+BUNDLED_REFINER = Path(str(resources.files("simulacra.refine") / "default"))
 
 
 def _fresh_workspace(out: Path) -> None:
@@ -53,8 +57,11 @@ def _demo_assets(root: Path, planted_photo: Path) -> Manifest:
     return manifest
 
 
-def prepare_demo(out: Path, *, n: int = 24, device: str = "cpu") -> Job:
-    """Set up the demo workspace under ``out`` and return the job that renders ``out/dataset``."""
+def prepare_demo(out: Path, *, n: int = 24, device: str = "cpu", refine: bool = True) -> Job:
+    """Set up the demo workspace under ``out`` and return the job that renders ``out/dataset``.
+
+    With ``refine`` every render goes through the bundled default refiner before the audit.
+    """
     _fresh_workspace(out)
     with tempfile.TemporaryDirectory(prefix="simulacra-refs-") as scratch:
         sources = write_demo_references(Path(scratch))
@@ -81,4 +88,5 @@ def prepare_demo(out: Path, *, n: int = 24, device: str = "cpu") -> Job:
         out=out / "dataset",
         index_path=out / "reference_index",
         device=device,
+        refine=BUNDLED_REFINER if refine else None,
     )

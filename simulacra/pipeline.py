@@ -7,6 +7,7 @@ error never leaves a half-written dataset and never touches an existing folder.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,14 +17,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulacra import __version__
-from simulacra.assets_manifest import Admission, LoadedPolicy, Manifest, admit, load_policy
+from simulacra.assets_manifest import Admission, LoadedPolicy, Manifest, admit, load_policy, sha256_of
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image
-from simulacra.card import AuditSummary, CardFacts, render_card
+from simulacra.card import AuditSummary, CardFacts, RefinementFacts, render_card
 from simulacra.dataset import DatasetWriter
 from simulacra.errors import OutputError, PolicyError
 from simulacra.render import Frame, Renderer, RenderSettings
+
+if TYPE_CHECKING:
+    from simulacra.refine.refiner import Refiner
 from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import SceneGraph, SceneSpec, resolve
 
@@ -52,9 +57,13 @@ class Job:
     max_attempts: int = 3
     purpose: str = "research"
     policy: LoadedPolicy | None = None  # None: the built-in default policy
+    refine: Path | None = None  # a refiner model folder; its output is what gets audited
 
-    def config_hash(self) -> str:
-        """Hash of specs, manifest, seed and code version: equal hashes mean equal datasets."""
+    def config_hash(self, refiner_sha256: str | None = None) -> str:
+        """Hash of specs, manifest, seed, policy, refiner weights and code version.
+
+        Equal hashes mean equal datasets.
+        """
         payload = {
             "specs": [[item.image_index, item.spec.model_dump(mode="json")] for item in self.items],
             "manifest": self.manifest.content_hash(),
@@ -62,6 +71,7 @@ class Job:
             "max_attempts": self.max_attempts,
             "purpose": self.purpose,
             "policy": (self.policy or load_policy()).content_hash,
+            "refiner": refiner_sha256,
             "simulacra": __version__,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -89,6 +99,8 @@ class PreparedJob:
     job: Job
     auditor: Auditor | None
     admission: Admission
+    refiner: Refiner | None = None
+    refiner_sha256: str | None = None
 
 
 def prepare_job(job: Job) -> PreparedJob:
@@ -118,7 +130,13 @@ def prepare_job(job: Job) -> PreparedJob:
             exclude=admission.excluded_ids,
         )
     auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
-    return PreparedJob(job=job, auditor=auditor, admission=admission)
+    refiner, refiner_hash = None, None
+    if job.refine is not None:  # torch loads only for jobs that refine
+        from simulacra.refine.refiner import load_refiner, weights_path
+
+        refiner = load_refiner(job.refine, device="auto")
+        refiner_hash = sha256_of(weights_path(job.refine))
+    return PreparedJob(job, auditor, admission, refiner, refiner_hash)
 
 
 def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Auditor) -> tuple[str, ...]:
@@ -160,7 +178,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         settings = RenderSettings(device=job.device, log_path=staging / "blender.log")
         with Renderer(job.manifest, categories, settings) as renderer:
             for item in job.items:
-                kept = _render_item(job, item, renderer, auditor, writer, summary, admission.excluded_ids)
+                kept = _render_item(prepared, item, renderer, writer, summary)
                 if kept is not None:
                     graph, frame = kept
                     instance_counts.update(info.category for info in frame.instances)
@@ -170,7 +188,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         coco = writer.finish(description=f"simulacra dataset {job.name}")
         facts = CardFacts(
             name=job.name,
-            config_hash=job.config_hash(),
+            config_hash=job.config_hash(prepared.refiner_sha256),
             seed=job.seed,
             requested=len(job.items),
             written=len(writer.records),
@@ -180,6 +198,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
             device=renderer.backend,
             admission=admission,
             images_per_license=Counter(spdx for record in writer.records for spdx in record.license_ids),
+            refinement=_refinement_facts(prepared),
         )
         (staging / "DATASET_CARD.md").write_text(render_card(facts, job.manifest))
         if job.out.exists():
@@ -197,19 +216,34 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
     )
 
 
+def _refinement_facts(prepared: PreparedJob) -> RefinementFacts | None:
+    if prepared.refiner is None or prepared.job.refine is None:
+        return None
+    card = prepared.refiner.card
+    privacy = card.get("privacy")
+    return RefinementFacts(
+        model=str(prepared.job.refine),
+        weights_sha256=prepared.refiner_sha256 or "",
+        license=str(card.get("license", "unknown")),
+        steps=int(card.get("steps", 0)),
+        privacy=f"epsilon {privacy['epsilon']}, delta {privacy['delta']}" if privacy else "none",
+    )
+
+
 def _render_item(
-    job: Job,
+    prepared: PreparedJob,
     item: WorkItem,
     renderer: Renderer,
-    auditor: Auditor | None,
     writer: DatasetWriter,
     summary: AuditSummary,
-    excluded: frozenset[str],
 ) -> tuple[SceneGraph, Frame] | None:
-    """Render one work item with bounded re-synthesis; returns (graph, frame) if kept.
+    """Render (and refine) one work item with bounded re-synthesis; returns (graph, frame) if kept.
 
-    ``excluded`` starts as what the license policy refused; audit rejects add to it.
+    Exclusions start as what the license policy refused; audit rejects add to them. The
+    audit sees the final pixels, after refinement, since a refiner can leak too.
     """
+    job, auditor, refiner = prepared.job, prepared.auditor, prepared.refiner
+    excluded = prepared.admission.excluded_ids
     for attempt in range(job.max_attempts):
         graph = resolve(
             item.spec,
@@ -220,6 +254,8 @@ def _render_item(
             exclude=excluded,
         )
         frame = renderer.render(graph)
+        if refiner is not None:
+            frame = dataclasses.replace(frame, rgb=refiner.apply(frame.rgb))
         if auditor is None:
             writer.add(graph, frame)
             return graph, frame
