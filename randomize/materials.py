@@ -5,7 +5,7 @@ from __future__ import annotations
 import colorsys
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from simulacra.randomize.distributions import FloatRange, uniform
 
@@ -20,6 +20,11 @@ class MaterialParams(BaseModel):
     value_range: FloatRange = (0.3, 0.95)
     roughness_range: FloatRange = (0.2, 0.9)
     metallic_range: FloatRange = (0.0, 0.3)
+    # Texture-pack materials (manifest records with ``material`` set): the chance that a
+    # surface gets one, and which pack materials may be drawn (empty: every admitted one).
+    # At probability 0 nothing is drawn, so the scene is exactly what it was without packs.
+    texture_probability: float = Field(0.0, ge=0.0, le=1.0)
+    textures: tuple[str, ...] = Field(default=(), description="pack material ids; empty means all")
 
 
 class Material(BaseModel):

@@ -14,7 +14,8 @@ import numpy as np
 from simulacra.assets_manifest import Manifest
 from simulacra.errors import AssetError
 from simulacra.randomize import Material
-from simulacra.scenes import AssetRef, SceneGraph
+from simulacra.render.pack_material import ensure_box_uvs, textured_material
+from simulacra.scenes import AssetRef, PackMaterialNode, SceneGraph
 
 # pass_index values for unlabeled geometry start here; labeled objects use instance_id.
 UNLABELED_PASS_INDEX = 60000
@@ -28,6 +29,20 @@ def _material(bproc: ModuleType, name: str, spec: Material, image: object | None
     material.set_principled_shader_value("Roughness", spec.roughness)
     material.set_principled_shader_value("Metallic", spec.metallic)
     return material
+
+
+def _surface_material(
+    bproc: ModuleType, name: str, spec: Material, pack: PackMaterialNode | None, manifest: Manifest
+) -> object:
+    """The plain sampled material, or the drawn texture pack's maps on top of it."""
+    if pack is None:
+        return _material(bproc, name, spec)
+    maps = {
+        role: _asset_path(manifest, ref)
+        for role in ("color", "roughness", "normal")
+        if (ref := getattr(pack, role)) is not None
+    }
+    return bproc.types.Material(textured_material(name, spec, maps))
 
 
 def _asset_path(manifest: Manifest, ref: AssetRef) -> str:
@@ -61,7 +76,9 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
     surface.set_name("surface")
     surface.set_scale([graph.surface.size[0] / 2, graph.surface.size[1] / 2, graph.surface.thickness / 2])
     surface.set_location([0.0, 0.0, -graph.surface.thickness / 2])
-    surface.replace_materials(_material(bproc, "surface", graph.surface.material))
+    surface.replace_materials(
+        _surface_material(bproc, "surface", graph.surface.material, graph.surface.texture, manifest)
+    )
     surface.blender_obj.pass_index = UNLABELED_PASS_INDEX
 
     names = {}
@@ -79,7 +96,9 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
         mesh.set_location(list(node.location))
         mesh.set_rotation_euler([0.0, 0.0, math.radians(node.yaw_deg)])
         mesh.set_scale([node.scale] * 3)
-        mesh.replace_materials(_material(bproc, name, node.material))
+        if node.texture is not None and node.texture.normal is not None:
+            ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
+        mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, manifest))
         mesh.blender_obj.pass_index = node.instance_id
         names[name] = node.instance_id
 

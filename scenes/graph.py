@@ -27,12 +27,29 @@ class AssetRef(_Node):
     license: str
 
 
+class PackMaterialNode(_Node):
+    """A texture-pack material drawn for a surface: its id and the maps the renderer uses.
+
+    The maps are pinned by hash like every asset; ``material``'s colour, roughness and
+    metallic values still apply where a map is missing.
+    """
+
+    material: str
+    color: AssetRef
+    roughness: AssetRef | None = None
+    normal: AssetRef | None = None
+
+    def maps(self) -> tuple[AssetRef, ...]:
+        return tuple(ref for ref in (self.color, self.roughness, self.normal) if ref is not None)
+
+
 class SurfaceNode(_Node):
     """The support surface: a slab whose top face is at z = 0, centred on the origin."""
 
     size: tuple[float, float]
     thickness: float
     material: Material
+    texture: PackMaterialNode | None = None
 
 
 class ObjectNode(_Node):
@@ -45,6 +62,7 @@ class ObjectNode(_Node):
     yaw_deg: float
     scale: float
     material: Material
+    texture: PackMaterialNode | None = None
 
 
 class PosterNode(_Node):
@@ -86,11 +104,25 @@ class SceneGraph(_Node):
     def assets(self) -> tuple[AssetRef, ...]:
         """Every asset the scene uses, once each, sorted by id."""
         refs = {node.asset.id: node.asset for node in (*self.objects, *self.posters)}
+        for textured in (self.surface, *self.objects):
+            refs.update({ref.id: ref for ref in textured.texture.maps()} if textured.texture else {})
+        return tuple(refs[key] for key in sorted(refs))
+
+    def texture_maps(self) -> tuple[AssetRef, ...]:
+        """Every image the scene shows (posters, pack colour maps): what an audit reject may blame."""
+        refs = {node.asset.id: node.asset for node in self.posters}
+        for textured in (self.surface, *self.objects):
+            if textured.texture is not None:
+                refs[textured.texture.color.id] = textured.texture.color
         return tuple(refs[key] for key in sorted(refs))
 
     def to_json(self) -> str:
-        """Canonical compact JSON: the same graph always gives the same bytes."""
-        return self.model_dump_json()
+        """Canonical compact JSON: the same graph always gives the same bytes.
+
+        Unset optional nodes (``texture``) are left out, so graphs without packs keep the
+        bytes they had before packs existed.
+        """
+        return self.model_dump_json(exclude_none=True)
 
     @classmethod
     def from_json(cls, text: str) -> SceneGraph:

@@ -1,8 +1,9 @@
 """Turn (spec, manifest, seed) into a concrete scene graph, with every draw from one generator.
 
-The order of draws is fixed (surface, objects, placement, lights, camera, poster,
-background), so the same inputs always give byte-identical graphs. Assets excluded by
-an audit reject are removed from what may be sampled before any draw.
+The order of draws is fixed (surface and its pack material, objects and theirs,
+placement, lights, camera, poster, background), so the same inputs always give
+byte-identical graphs. Assets excluded by an audit reject are removed from what may be
+sampled before any draw.
 """
 
 from __future__ import annotations
@@ -22,15 +23,12 @@ from simulacra.randomize import (
     sample_orbit_camera,
     uniform,
 )
-from simulacra.scenes.graph import AssetRef, BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
+from simulacra.scenes.graph import BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
+from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.spec import SceneSpec
 
 _SURFACE_THICKNESS = 0.04
 _LOOK_AT_HEIGHT = 0.1  # metres above the table: objects low in frame, a poster behind in view
-
-
-def _ref(record: AssetRecord) -> AssetRef:
-    return AssetRef(id=record.id, sha256=record.sha256, license=record.license)
 
 
 def _mesh_pool(spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> list[AssetRecord]:
@@ -84,20 +82,24 @@ def resolve(
     rng = np.random.default_rng(seed)
     meshes = _mesh_pool(spec, manifest, exclude)
     posters = _poster_pool(spec, manifest, exclude)
+    surface_packs = pack_pool(spec.surface.material, manifest, exclude, field="surface.material")
+    object_packs = pack_pool(spec.objects.material, manifest, exclude, field="objects.material")
 
     surface = SurfaceNode(
         size=(uniform(spec.surface.width_range, rng=rng), uniform(spec.surface.depth_range, rng=rng)),
         thickness=_SURFACE_THICKNESS,
         material=sample_material(spec.surface.material, rng=rng),
+        texture=draw_pack(spec.surface.material, surface_packs, rng=rng),
     )
     drawn = []
     for _ in range(int_uniform(spec.objects.count_range, rng=rng)):
         record = meshes[int(rng.integers(len(meshes)))]
         scale = uniform(spec.objects.scale_range, rng=rng)  # bounds are already in normalized units
-        drawn.append((record, scale, sample_material(spec.objects.material, rng=rng)))
-    spots = place_on_surface([_footprint_radius(r, s) for r, s, _ in drawn], surface.size, rng=rng)
+        material = sample_material(spec.objects.material, rng=rng)
+        drawn.append((record, scale, material, draw_pack(spec.objects.material, object_packs, rng=rng)))
+    spots = place_on_surface([_footprint_radius(r, s) for r, s, _, _ in drawn], surface.size, rng=rng)
     objects = []
-    for (record, scale, material), spot in zip(drawn, spots, strict=True):
+    for (record, scale, material, texture), spot in zip(drawn, spots, strict=True):
         if spot is None:
             continue
         x, y, yaw = spot
@@ -105,12 +107,13 @@ def resolve(
         objects.append(
             ObjectNode(
                 instance_id=len(objects) + 1,
-                asset=_ref(record),
+                asset=asset_ref(record),
                 category=record.category or "",
                 location=(x, y, round(ground, 6)),
                 yaw_deg=yaw,
                 scale=round(scale * record.unit_scale, 9),
                 material=material,
+                texture=texture,
             )
         )
     if objects:
@@ -132,7 +135,7 @@ def resolve(
         azimuth = math.radians(camera.azimuth_deg)
         poster_nodes.append(
             PosterNode(
-                asset=_ref(record),
+                asset=asset_ref(record),
                 location=(
                     round(target[0] - math.sin(azimuth) * distance, 6),
                     round(target[1] + math.cos(azimuth) * distance, 6),

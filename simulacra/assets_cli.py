@@ -179,6 +179,32 @@ def approve(
     out.print(f"approved {asset_id}: {record.screening.review.reason}")  # type: ignore[union-attr]
 
 
+@assets_app.command("revoke")
+def revoke(
+    asset_id: Annotated[str, typer.Argument(help="Asset id to withdraw from the dataset.")],
+    dataset: Annotated[Path, typer.Option(help="Dataset folder made by `simulacra generate`.")],
+    reason: Annotated[str, typer.Option(help="Why it is revoked (recorded in the card).")] = "",
+    manifest: Annotated[
+        Path | None, typer.Option(help="Manifest to re-render with (default: the one the job used).")
+    ] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Asset root holding manifest.json.")] = None,
+) -> None:
+    """Replace every image of a dataset that used an asset, re-rendered with the same seeds without it."""
+    from simulacra.assets_manifest import load_manifest
+    from simulacra.revocation import revoke as revoke_asset
+
+    source = manifest or root
+    result = revoke_asset(
+        dataset, asset_id, manifest=load_manifest(source) if source else None, reason=reason
+    )
+    for index in result.replaced:
+        out.print(f"replaced image {index}")
+    for index in result.dropped:
+        out.print(f"dropped image {index}: every re-render was rejected by the audit")
+    count = len(result.replaced) + len(result.dropped)
+    err.print(f"{count} images of {dataset} used {asset_id}" + ("; nothing changed" if not count else ""))
+
+
 @schema_app.command("manifest")
 def schema_manifest(
     output: Annotated[Path | None, typer.Option("-o", "--out", help="Write here instead of stdout.")] = None,

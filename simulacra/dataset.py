@@ -24,6 +24,35 @@ LAYOUT = ("images", "masks", "depth", "normals", "annotations")
 _LOSSLESS_TIFF = [cv2.IMWRITE_TIFF_COMPRESSION, 8]
 
 
+def image_record(graph: SceneGraph, instance_mask: np.ndarray) -> ImageRecord:
+    """What COCO needs of one image, from its graph and instance mask (as written or read back)."""
+    assets = graph.assets()
+    height, width = instance_mask.shape[:2]
+    visible = set(np.unique(instance_mask).tolist()) - {0}
+    return ImageRecord(
+        image_id=graph.image_index + 1,
+        file_name=f"images/{graph.image_index:06d}.png",
+        width=width,
+        height=height,
+        license_ids=tuple(sorted({a.license for a in assets})),
+        asset_ids=tuple(a.id for a in assets),
+        instance_mask=instance_mask,
+        categories_of={n.instance_id: n.category for n in graph.objects if n.instance_id in visible},
+    )
+
+
+def image_files(image_index: int) -> tuple[str, ...]:
+    """The files one image owns in a dataset folder, relative to its root."""
+    stem = f"{image_index:06d}"
+    return (
+        f"images/{stem}.png",
+        f"masks/{stem}_instance.png",
+        f"masks/{stem}_class.png",
+        f"depth/{stem}.tiff",
+        f"normals/{stem}.tiff",
+    )
+
+
 class DatasetWriter:
     """Writes accepted frames into ``root`` (which the pipeline stages and later publishes)."""
 
@@ -38,31 +67,17 @@ class DatasetWriter:
 
     def add(self, graph: SceneGraph, frame: Frame) -> str:
         """Write one accepted image and its labels; returns the image file name."""
-        stem = f"{graph.image_index:06d}"
-        name = f"images/{stem}.png"
+        name, instance, category, depth, normals_file = image_files(graph.image_index)
         cv2.imwrite(str(self.root / name), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
-        cv2.imwrite(str(self.root / f"masks/{stem}_instance.png"), frame.instance_mask.astype(np.uint16))
-        cv2.imwrite(str(self.root / f"masks/{stem}_class.png"), frame.class_mask)
-        cv2.imwrite(str(self.root / f"depth/{stem}.tiff"), frame.depth, _LOSSLESS_TIFF)
+        cv2.imwrite(str(self.root / instance), frame.instance_mask.astype(np.uint16))
+        cv2.imwrite(str(self.root / category), frame.class_mask)
+        cv2.imwrite(str(self.root / depth), frame.depth, _LOSSLESS_TIFF)
         # OpenCV stores 3-channel images as BGR: reversing puts x, y, z in file channels 0, 1, 2.
         normals = np.ascontiguousarray(frame.normals[..., ::-1])
-        cv2.imwrite(str(self.root / f"normals/{stem}.tiff"), normals, _LOSSLESS_TIFF)
+        cv2.imwrite(str(self.root / normals_file), normals, _LOSSLESS_TIFF)
         self._graphs.write(graph.to_json() + "\n")
         self._graphs.flush()
-        assets = graph.assets()
-        height, width = frame.rgb.shape[:2]
-        self.records.append(
-            ImageRecord(
-                image_id=graph.image_index + 1,
-                file_name=name,
-                width=width,
-                height=height,
-                license_ids=tuple(sorted({a.license for a in assets})),
-                asset_ids=tuple(a.id for a in assets),
-                instance_mask=frame.instance_mask,
-                categories_of={info.instance_id: info.category for info in frame.instances},
-            )
-        )
+        self.records.append(image_record(graph, frame.instance_mask))
         return name
 
     def log_audit(self, entry: dict) -> None:
@@ -74,6 +89,7 @@ class DatasetWriter:
         """Write ``annotations/coco.json`` and check that pycocotools loads it."""
         self._graphs.close()
         self._audit.close()
+        self.records.sort(key=lambda record: record.image_id)
         path = self.root / "annotations" / "coco.json"
         path.write_text(json.dumps(build_coco(self.records, self.categories, description)))
         with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress

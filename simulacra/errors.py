@@ -36,3 +36,7 @@ class RefineError(SimulacraError):
 
 class PolicyError(SimulacraError):
     """A license policy is malformed, or a job asks for a purpose it does not define."""
+
+
+class DatasetError(SimulacraError):
+    """A dataset folder is missing, or lacks the files simulacra writes into every dataset."""

@@ -25,6 +25,7 @@ from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image
 from simulacra.card import AuditSummary, CardFacts, RefinementFacts, render_card
 from simulacra.dataset import DatasetWriter
 from simulacra.errors import OutputError, PolicyError
+from simulacra.jobfile import job_record
 from simulacra.render import Frame, Renderer, RenderSettings
 
 if TYPE_CHECKING:
@@ -37,10 +38,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WorkItem:
-    """Image ``image_index`` of the job, drawn from ``spec``."""
+    """Image ``image_index`` of the job, drawn from ``spec``.
+
+    A re-render (revocation) starts at ``first_attempt``, after the attempts already made,
+    and never samples ``exclude``.
+    """
 
     image_index: int
     spec: SceneSpec
+    first_attempt: int = 0
+    exclude: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,8 @@ def prepare_job(job: Job) -> PreparedJob:
             job.manifest,
             job_seed=job.seed,
             image_index=item.image_index,
-            exclude=admission.excluded_ids,
+            attempt=item.first_attempt,
+            exclude=admission.excluded_ids | item.exclude,
         )
     auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
     refiner, refiner_hash = None, None
@@ -142,15 +150,16 @@ def prepare_job(job: Job) -> PreparedJob:
 def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Auditor) -> tuple[str, ...]:
     """The scene's image assets that themselves match the rejected reference.
 
-    Meshes carry no photographs; textures might. Each texture used is audited on its own
-    and the ones that match the same reference are excluded from the next attempt.
+    Meshes carry no photographs; textures might (posters and pack colour maps). Each one
+    used is audited on its own and the ones that match the same reference are excluded
+    from the next attempt.
     """
     offending = []
-    for poster in graph.posters:
-        rgb, _ = read_image(job.manifest.verified_file(job.manifest.get(poster.asset.id)))
+    for ref in graph.texture_maps():
+        rgb, _ = read_image(job.manifest.verified_file(job.manifest.get(ref.id)))
         own = auditor.audit(rgb)
         if own.verdict == "reject" and own.reference == verdict.reference:
-            offending.append(poster.asset.id)
+            offending.append(ref.id)
     return tuple(sorted(set(offending)))
 
 
@@ -171,21 +180,12 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         summary.index = str(job.index_path)
         summary.index_hash = info["content_hash"]
         summary.thresholds = auditor.thresholds.model_dump()
-    instance_counts: Counter = Counter()
-    used_assets: set[str] = set()
     try:
         writer = DatasetWriter(staging, categories)
-        settings = RenderSettings(device=job.device, log_path=staging / "blender.log")
-        with Renderer(job.manifest, categories, settings) as renderer:
-            for item in job.items:
-                kept = _render_item(prepared, item, renderer, writer, summary)
-                if kept is not None:
-                    graph, frame = kept
-                    instance_counts.update(info.category for info in frame.instances)
-                    used_assets.update(ref.id for ref in graph.assets())
-                if on_image:
-                    on_image(item.image_index)
+        rendered = render_items(prepared, writer, summary, on_image=on_image)
+        instance_counts, used_assets = rendered.instance_counts, rendered.used_assets
         coco = writer.finish(description=f"simulacra dataset {job.name}")
+        job_record(job, admission, categories).save(staging)
         facts = CardFacts(
             name=job.name,
             config_hash=job.config_hash(prepared.refiner_sha256),
@@ -195,7 +195,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
             categories=instance_counts,
             asset_ids=tuple(sorted(used_assets)),
             audit=summary,
-            device=renderer.backend,
+            device=rendered.backend,
             admission=admission,
             images_per_license=Counter(spdx for record in writer.records for spdx in record.license_ids),
             refinement=_refinement_facts(prepared),
@@ -214,6 +214,44 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         written=len(writer.records),
         audit=summary,
     )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering a job's items produced, for the card."""
+
+    instance_counts: Counter
+    used_assets: set[str]
+    dropped: tuple[int, ...]
+    backend: str
+
+
+def render_items(
+    prepared: PreparedJob,
+    writer: DatasetWriter,
+    summary: AuditSummary,
+    *,
+    on_image: Callable[[int], None] | None = None,
+) -> Rendered:
+    """Render, refine, audit and write every work item of the job in one Blender session."""
+    job = prepared.job
+    categories = writer.categories
+    instance_counts: Counter = Counter()
+    used_assets: set[str] = set()
+    dropped = []
+    settings = RenderSettings(device=job.device, log_path=writer.root / "blender.log")
+    with Renderer(job.manifest, categories, settings) as renderer:
+        for item in job.items:
+            kept = _render_item(prepared, item, renderer, writer, summary)
+            if kept is None:
+                dropped.append(item.image_index)
+            else:
+                graph, frame = kept
+                instance_counts.update(info.category for info in frame.instances)
+                used_assets.update(ref.id for ref in graph.assets())
+            if on_image:
+                on_image(item.image_index)
+    return Rendered(instance_counts, used_assets, tuple(dropped), renderer.backend)
 
 
 def _refinement_facts(prepared: PreparedJob) -> RefinementFacts | None:
@@ -243,8 +281,9 @@ def _render_item(
     audit sees the final pixels, after refinement, since a refiner can leak too.
     """
     job, auditor, refiner = prepared.job, prepared.auditor, prepared.refiner
-    excluded = prepared.admission.excluded_ids
-    for attempt in range(job.max_attempts):
+    excluded = prepared.admission.excluded_ids | item.exclude
+    attempts = range(item.first_attempt, item.first_attempt + job.max_attempts)
+    for attempt in attempts:
         graph = resolve(
             item.spec,
             job.manifest,
@@ -271,13 +310,13 @@ def _render_item(
             entry["file"] = writer.add(graph, frame)
             entry["action"] = "kept"
             writer.log_audit(entry)
-            if attempt > 0:
+            if attempt > item.first_attempt:
                 summary.resynthesized += 1
             return graph, frame
         summary.rejected += 1
         offending = [a for a in _offending_assets(graph, verdict, job, auditor) if a not in excluded]
         excluded = excluded | set(offending)
-        last = attempt + 1 == job.max_attempts
+        last = attempt == attempts[-1]
         entry["action"] = "dropped" if last else "resynthesize"
         entry["excluded"] = list(offending)
         writer.log_audit(entry)

@@ -52,3 +52,19 @@ def test_blend_scripts_are_reported(tmp_path):
     assert record["embedded_scripts"] == ["payload.py"] and record["kind"] == "mesh"
     assert record["bounds"] == [[-0.05, -0.05, -0.05], [0.05, 0.05, 0.05]]
     assert not marker.exists()
+
+
+def test_payload_runs_when_scripts_are_enabled(tmp_path):
+    """Control: the same payload does create its marker when auto-run is on, so the test above can fail."""
+    import bpy
+
+    marker = tmp_path / "marker.txt"
+    _blend(tmp_path / "evil.blend", marker, register=True)
+    bpy.context.preferences.filepaths.use_scripts_auto_execute = True
+    try:
+        bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "evil.blend"), load_ui=False, use_scripts=True)
+    finally:
+        bpy.ops.wm.read_factory_settings(use_empty=True)  # as inspect_blend and the adapter reset
+        bpy.context.preferences.filepaths.use_scripts_auto_execute = False
+    assert marker.read_text() == "ran"
+    assert not bpy.data.texts and not bpy.context.preferences.filepaths.use_scripts_auto_execute

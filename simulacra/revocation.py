@@ -1,0 +1,191 @@
+"""Revoke an asset from a finished dataset: replace every image that used it.
+
+The images whose scene graphs name the asset are removed with all their labels and
+re-rendered from the job recorded in ``job.json`` (same spec, job seed and image index;
+attempt numbers continue after the last one made) with the asset excluded. The new
+dataset is built in a staging folder (unchanged files hard-linked, so they stay
+byte-identical) and swapped in with two renames; on any failure the dataset is untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+
+from simulacra.assets_manifest import LicensePolicy, LoadedPolicy, Manifest, load_manifest
+from simulacra.card import AuditSummary
+from simulacra.dataset import DatasetWriter, image_files, image_record
+from simulacra.errors import DatasetError
+from simulacra.jobfile import JOB_FILE, JobRecord, Revocation, load_job_record
+from simulacra.pipeline import Job, WorkItem, prepare_job, render_items
+from simulacra.scenes import SceneGraph, spec_from_dict
+
+GRAPHS = "scene_graphs.jsonl"
+CARD = "DATASET_CARD.md"
+_HEADING = (
+    "\n## Revocations\n\nAssets withdrawn after generation. The images that used them were re-rendered "
+    "without them; the sections above describe the dataset as first generated.\n"
+)
+_REWRITTEN = {GRAPHS, "audit.jsonl", "blender.log", CARD, JOB_FILE, "annotations/coco.json"}
+
+
+@dataclass(frozen=True)
+class RevocationResult:
+    asset: str
+    replaced: tuple[int, ...]
+    dropped: tuple[int, ...]
+
+
+def read_graphs(dataset: Path) -> list[SceneGraph]:
+    """The dataset's scene graphs; DatasetError when the folder is not a simulacra dataset."""
+    if not (dataset / GRAPHS).is_file() or not (dataset / "annotations" / "coco.json").is_file():
+        raise DatasetError(f"dataset {dataset}: not a simulacra dataset folder (no {GRAPHS} or COCO file)")
+    return [SceneGraph.from_json(line) for line in (dataset / GRAPHS).read_text().splitlines() if line]
+
+
+def _last_attempts(dataset: Path, graphs: list[SceneGraph]) -> dict[int, int]:
+    """The highest attempt number already used per image index (kept graphs and audit log)."""
+    last = {g.image_index: g.attempt for g in graphs}
+    audit = dataset / "audit.jsonl"
+    if audit.is_file():
+        for line in audit.read_text().splitlines():
+            entry = json.loads(line)
+            index = entry["image_index"]
+            last[index] = max(last.get(index, -1), entry["attempt"])
+    return last
+
+
+def _replacement_job(
+    record: JobRecord, manifest: Manifest, revoked: str, indices: list[int], last: dict[int, int], out: Path
+) -> Job:
+    """The recorded job, narrowed to ``indices``, excluding ``revoked`` and every earlier revocation."""
+    excluded = frozenset({revoked, *(r.asset for r in record.revocations)})
+    spec_of = dict(record.items)
+    items = tuple(
+        WorkItem(
+            i,
+            spec_from_dict(record.specs[spec_of[i]], source=f"{JOB_FILE} spec {spec_of[i]}"),
+            first_attempt=last.get(i, -1) + 1,
+            exclude=excluded,
+        )
+        for i in indices
+    )
+    policy = LoadedPolicy(
+        LicensePolicy.model_validate(record.policy), record.policy_source, record.policy_hash
+    )
+    return Job(
+        name=record.name,
+        items=items,
+        manifest=manifest,
+        seed=record.seed,
+        out=out,
+        index_path=Path(record.index) if record.index else None,
+        device=record.device,
+        max_attempts=record.max_attempts,
+        purpose=record.purpose,
+        policy=policy,
+        refine=Path(record.refine) if record.refine else None,
+    )
+
+
+def _stage(dataset: Path, staging: Path, removed: set[str]) -> None:
+    """Copy the dataset to ``staging``: per-image files hard-linked, files to rewrite copied."""
+    for path in sorted(dataset.rglob("*")):
+        relative = path.relative_to(dataset).as_posix()
+        target = staging / relative
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif relative not in removed:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if relative in _REWRITTEN:
+                shutil.copy2(path, target)
+            else:
+                try:
+                    os.link(path, target)
+                except OSError:
+                    shutil.copy2(path, target)
+
+
+def revoke(
+    dataset: Path,
+    asset_id: str,
+    *,
+    manifest: Manifest | None = None,
+    reason: str = "",
+    on_image: Callable[[int], None] | None = None,
+) -> RevocationResult:
+    """Replace every image of ``dataset`` that used ``asset_id``; nothing changes when none did."""
+    if not dataset.is_dir():
+        raise DatasetError(f"dataset {dataset} does not exist")
+    graphs = read_graphs(dataset)
+    record = load_job_record(dataset)
+    affected = sorted(g.image_index for g in graphs if asset_id in {ref.id for ref in g.assets()})
+    if not affected:
+        return RevocationResult(asset_id, (), ())
+    manifest = manifest or load_manifest(Path(record.manifest))
+    staging = dataset.parent / f".{dataset.name}.revoke-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    job = _replacement_job(record, manifest, asset_id, affected, _last_attempts(dataset, graphs), staging)
+    prepared = prepare_job(job)
+    try:
+        _stage(dataset, staging, {name for i in affected for name in image_files(i)} | {GRAPHS})
+        writer = DatasetWriter(staging, record.categories)
+        for graph in graphs:
+            if graph.image_index not in affected:
+                mask = cv2.imread(str(staging / image_files(graph.image_index)[1]), cv2.IMREAD_UNCHANGED)
+                writer.records.append(image_record(graph, mask))
+        kept = [g.to_json() for g in graphs if g.image_index not in affected]
+        rendered = render_items(prepared, writer, AuditSummary(), on_image=on_image)
+        writer.finish(description=record.description)
+        lines = kept + (staging / GRAPHS).read_text().splitlines()
+        lines.sort(key=lambda line: SceneGraph.from_json(line).image_index)
+        (staging / GRAPHS).write_text("".join(f"{line}\n" for line in lines))
+        replaced = tuple(i for i in affected if i not in rendered.dropped)
+        entry = Revocation(
+            asset=asset_id,
+            reason=reason,
+            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            replaced=replaced,
+            dropped=rendered.dropped,
+        )
+        record.model_copy(update={"revocations": (*record.revocations, entry)}).save(staging)
+        card = (staging / CARD).read_text()
+        heading = "" if _HEADING in card else _HEADING
+        (staging / CARD).write_text(card + heading + revocation_section(entry))
+        _swap(dataset, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return RevocationResult(asset_id, replaced, rendered.dropped)
+
+
+def revocation_section(entry: Revocation) -> str:
+    """The card's lines for one revocation."""
+    replaced = ", ".join(map(str, entry.replaced)) or "none"
+    lines = [
+        "",
+        f"- `{entry.asset}` revoked {entry.date}" + (f": {entry.reason}" if entry.reason else ""),
+        f"  - images replaced (same seed and index, asset excluded): {replaced}",
+    ]
+    if entry.dropped:
+        lines.append(f"  - images dropped (every re-render rejected): {', '.join(map(str, entry.dropped))}")
+    return "\n".join(lines) + "\n"
+
+
+def _swap(dataset: Path, staging: Path) -> None:
+    """Put ``staging`` where ``dataset`` is; the old folder is removed only after the swap."""
+    backup = dataset.parent / f".{dataset.name}.revoked-{os.getpid()}"
+    dataset.rename(backup)
+    try:
+        staging.rename(dataset)
+    except BaseException:
+        backup.rename(dataset)
+        raise
+    shutil.rmtree(backup)
