@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulacra import __version__
 from simulacra.assets_manifest import KNOWN_LICENSES, Admission, Manifest
@@ -23,6 +24,30 @@ class AuditSummary:
     leaked: int = 0
     rejections: list[dict] = field(default_factory=list)
 
+    @classmethod
+    def from_log(cls, entries: list[dict], **index_facts: Any) -> AuditSummary:
+        """Count outcomes from ``audit.jsonl`` entries, in the order they were written.
+
+        The log is the one record of every audit decision, so the card's counts are
+        derived from it rather than kept alongside: they stay right after a revocation
+        appends re-renders. ``index_facts`` are ``index``, ``index_hash``, ``thresholds``.
+        """
+        summary = cls(**index_facts)
+        pending: set[int] = set()  # images whose last decision was a reject
+        for entry in entries:
+            summary.audited += 1
+            image = entry["image_index"]
+            if entry["verdict"] == "reject":
+                summary.rejected += 1
+                summary.rejections.append(entry)
+                summary.leaked += entry["action"] == "kept"
+                summary.dropped += entry["action"] == "dropped"
+                pending.add(image)
+            elif image in pending:
+                summary.resynthesized += 1
+                pending.discard(image)
+        return summary
+
 
 @dataclass(frozen=True)
 class CardFacts:
@@ -40,6 +65,7 @@ class CardFacts:
     admission: Admission
     images_per_license: Counter
     refinement: RefinementFacts | None = None
+    revocations: tuple[Any, ...] = ()  # jobfile.Revocation entries, oldest first
 
 
 @dataclass(frozen=True)
@@ -127,7 +153,26 @@ def render_card(facts: CardFacts, manifest: Manifest) -> str:
                     f"| {r['image_index']} | {r['attempt']} | {r['reference']} | {r['signal']} "
                     f"| {r['score']:.3f} | {excluded} |"
                 )
+    lines += _revocation_lines(facts.revocations)
     return "\n".join(lines) + "\n"
+
+
+def _revocation_lines(revocations: tuple[Any, ...]) -> list[str]:
+    """Every ``assets revoke`` applied to the dataset: which images were re-rendered without it."""
+    if not revocations:
+        return []
+    lines = ["", "## Revocations", ""]
+    for entry in revocations:
+        reason = f": {entry.reason}" if entry.reason else ""
+        lines.append(f"- `{entry.asset}` revoked {entry.date}{reason}")
+        lines.append(
+            "  - images replaced (same seed and index, asset excluded): "
+            + (", ".join(map(str, entry.replaced)) or "none")
+        )
+        if entry.dropped:
+            dropped = ", ".join(map(str, entry.dropped))
+            lines.append(f"  - images dropped (every re-render rejected): {dropped}")
+    return lines
 
 
 def _policy_lines(admission: Admission, manifest: Manifest) -> list[str]:

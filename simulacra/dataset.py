@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -20,6 +22,9 @@ from simulacra.render import Frame
 from simulacra.scenes import SceneGraph
 
 LAYOUT = ("images", "masks", "depth", "normals", "annotations")
+GRAPHS = "scene_graphs.jsonl"
+AUDIT_LOG = "audit.jsonl"
+COCO_FILE = "annotations/coco.json"
 # OpenCV's default for float TIFF is SGILOG, a lossy log-luminance code; deflate is exact.
 _LOSSLESS_TIFF = [cv2.IMWRITE_TIFF_COMPRESSION, 8]
 
@@ -53,6 +58,31 @@ def image_files(image_index: int) -> tuple[str, ...]:
     )
 
 
+@dataclass(frozen=True)
+class DatasetContents:
+    """What a finished dataset folder holds, read back from its files for the card."""
+
+    written: int
+    instances: Counter
+    asset_ids: tuple[str, ...]
+    images_per_license: Counter
+    audit_log: list[dict]
+
+    @classmethod
+    def read(cls, root: Path) -> DatasetContents:
+        graphs = [SceneGraph.from_json(line) for line in (root / GRAPHS).read_text().splitlines() if line]
+        coco = json.loads((root / COCO_FILE).read_text())
+        names = {c["id"]: c["name"] for c in coco["categories"]}
+        log = root / AUDIT_LOG
+        return cls(
+            written=len(graphs),
+            instances=Counter(names[a["category_id"]] for a in coco["annotations"]),
+            asset_ids=tuple(sorted({ref.id for g in graphs for ref in g.assets()})),
+            images_per_license=Counter(spdx for g in graphs for spdx in {ref.license for ref in g.assets()}),
+            audit_log=[json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else [],
+        )
+
+
 class DatasetWriter:
     """Writes accepted frames into ``root`` (which the pipeline stages and later publishes)."""
 
@@ -62,8 +92,8 @@ class DatasetWriter:
         self.records: list[ImageRecord] = []
         for folder in LAYOUT:
             (root / folder).mkdir(parents=True, exist_ok=True)
-        self._graphs = (root / "scene_graphs.jsonl").open("a")
-        self._audit = (root / "audit.jsonl").open("a")
+        self._graphs = (root / GRAPHS).open("a")
+        self._audit = (root / AUDIT_LOG).open("a")
 
     def add(self, graph: SceneGraph, frame: Frame) -> str:
         """Write one accepted image and its labels; returns the image file name."""

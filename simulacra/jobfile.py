@@ -42,6 +42,7 @@ class JobRecord(BaseModel):
 
     name: str
     description: str
+    config_hash: str
     seed: int
     max_attempts: int
     purpose: str
@@ -78,7 +79,7 @@ def load_job_record(root: Path) -> JobRecord:
         raise DatasetError(f"dataset {root}: {JOB_FILE} is malformed: {str(err).splitlines()[0]}") from None
 
 
-def job_record(job: Job, admission: Admission, categories: tuple[str, ...]) -> JobRecord:
+def job_record(job: Job, admission: Admission, categories: tuple[str, ...], config_hash: str) -> JobRecord:
     """The job as ``job.json`` stores it, so any image can be re-rendered later (revocation)."""
     keys: dict[str, str] = {}
     specs: dict[str, dict] = {}
@@ -91,6 +92,7 @@ def job_record(job: Job, admission: Admission, categories: tuple[str, ...]) -> J
     return JobRecord(
         name=job.name,
         description=f"simulacra dataset {job.name}",
+        config_hash=config_hash,
         seed=job.seed,
         max_attempts=job.max_attempts,
         purpose=admission.purpose,

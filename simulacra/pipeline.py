@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,10 @@ from simulacra import __version__
 from simulacra.assets_manifest import Admission, LoadedPolicy, Manifest, admit, load_policy, sha256_of
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image
 from simulacra.card import AuditSummary, CardFacts, RefinementFacts, render_card
-from simulacra.dataset import DatasetWriter
+from simulacra.dataset import DatasetContents, DatasetWriter
 from simulacra.errors import OutputError, PolicyError
-from simulacra.jobfile import job_record
-from simulacra.render import Frame, Renderer, RenderSettings
+from simulacra.jobfile import JobRecord, job_record
+from simulacra.render import Renderer, RenderSettings
 
 if TYPE_CHECKING:
     from simulacra.refine.refiner import Refiner
@@ -34,6 +33,7 @@ from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import SceneGraph, SceneSpec, resolve
 
 log = logging.getLogger(__name__)
+CARD = "DATASET_CARD.md"
 
 
 @dataclass(frozen=True)
@@ -170,37 +170,17 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         prepared: the job after :func:`prepare_job` accepted it.
         on_image: called with the image index after each image is finished (progress).
     """
-    job, auditor, admission = prepared.job, prepared.auditor, prepared.admission
+    job = prepared.job
     categories = job.manifest.categories()
     staging = job.out.parent / f".{job.out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    summary = AuditSummary()
-    if auditor is not None:
-        info = auditor.index.info()
-        summary.index = str(job.index_path)
-        summary.index_hash = info["content_hash"]
-        summary.thresholds = auditor.thresholds.model_dump()
     try:
         writer = DatasetWriter(staging, categories)
-        rendered = render_items(prepared, writer, summary, on_image=on_image)
-        instance_counts, used_assets = rendered.instance_counts, rendered.used_assets
+        backend = render_items(prepared, writer, on_image=on_image).backend
         coco = writer.finish(description=f"simulacra dataset {job.name}")
-        job_record(job, admission, categories).save(staging)
-        facts = CardFacts(
-            name=job.name,
-            config_hash=job.config_hash(prepared.refiner_sha256),
-            seed=job.seed,
-            requested=len(job.items),
-            written=len(writer.records),
-            categories=instance_counts,
-            asset_ids=tuple(sorted(used_assets)),
-            audit=summary,
-            device=rendered.backend,
-            admission=admission,
-            images_per_license=Counter(spdx for record in writer.records for spdx in record.license_ids),
-            refinement=_refinement_facts(prepared),
-        )
-        (staging / "DATASET_CARD.md").write_text(render_card(facts, job.manifest))
+        record = job_record(job, prepared.admission, categories, job.config_hash(prepared.refiner_sha256))
+        record.save(staging)
+        summary = write_card(staging, prepared, record, backend)
         if job.out.exists():
             job.out.rmdir()  # checked empty in preflight
         staging.rename(job.out)
@@ -209,7 +189,7 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
         raise
     return JobResult(
         out=job.out,
-        card=job.out / "DATASET_CARD.md",
+        card=job.out / CARD,
         coco=job.out / coco.relative_to(staging),
         written=len(writer.records),
         audit=summary,
@@ -218,40 +198,62 @@ def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = N
 
 @dataclass(frozen=True)
 class Rendered:
-    """What rendering a job's items produced, for the card."""
+    """What rendering a job's items did beyond the files written: drops, and the device used."""
 
-    instance_counts: Counter
-    used_assets: set[str]
     dropped: tuple[int, ...]
     backend: str
 
 
 def render_items(
-    prepared: PreparedJob,
-    writer: DatasetWriter,
-    summary: AuditSummary,
-    *,
-    on_image: Callable[[int], None] | None = None,
+    prepared: PreparedJob, writer: DatasetWriter, *, on_image: Callable[[int], None] | None = None
 ) -> Rendered:
     """Render, refine, audit and write every work item of the job in one Blender session."""
     job = prepared.job
-    categories = writer.categories
-    instance_counts: Counter = Counter()
-    used_assets: set[str] = set()
     dropped = []
     settings = RenderSettings(device=job.device, log_path=writer.root / "blender.log")
-    with Renderer(job.manifest, categories, settings) as renderer:
+    with Renderer(job.manifest, writer.categories, settings) as renderer:
         for item in job.items:
-            kept = _render_item(prepared, item, renderer, writer, summary)
-            if kept is None:
+            if not _render_item(prepared, item, renderer, writer):
                 dropped.append(item.image_index)
-            else:
-                graph, frame = kept
-                instance_counts.update(info.category for info in frame.instances)
-                used_assets.update(ref.id for ref in graph.assets())
             if on_image:
                 on_image(item.image_index)
-    return Rendered(instance_counts, used_assets, tuple(dropped), renderer.backend)
+    return Rendered(tuple(dropped), renderer.backend)
+
+
+def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: str) -> AuditSummary:
+    """Write ``DATASET_CARD.md`` from what ``folder`` holds and the job that made it.
+
+    Counts, assets, licenses and audit outcomes are read back from the dataset's own files
+    (graphs, COCO, audit log), so the card is right after a generation and after every
+    revocation alike. Returns the audit summary it states.
+    """
+    contents = DatasetContents.read(folder)
+    auditor = prepared.auditor
+    index_facts = {}
+    if auditor is not None:
+        index_facts = {
+            "index": record.index,
+            "index_hash": auditor.index.info()["content_hash"],
+            "thresholds": auditor.thresholds.model_dump(),
+        }
+    summary = AuditSummary.from_log(contents.audit_log, **index_facts)
+    facts = CardFacts(
+        name=record.name,
+        config_hash=record.config_hash,
+        seed=record.seed,
+        requested=len(record.items),
+        written=contents.written,
+        categories=contents.instances,
+        asset_ids=contents.asset_ids,
+        audit=summary,
+        device=backend,
+        admission=prepared.admission,
+        images_per_license=contents.images_per_license,
+        refinement=_refinement_facts(prepared),
+        revocations=record.revocations,
+    )
+    (folder / CARD).write_text(render_card(facts, prepared.job.manifest))
+    return summary
 
 
 def _refinement_facts(prepared: PreparedJob) -> RefinementFacts | None:
@@ -268,14 +270,8 @@ def _refinement_facts(prepared: PreparedJob) -> RefinementFacts | None:
     )
 
 
-def _render_item(
-    prepared: PreparedJob,
-    item: WorkItem,
-    renderer: Renderer,
-    writer: DatasetWriter,
-    summary: AuditSummary,
-) -> tuple[SceneGraph, Frame] | None:
-    """Render (and refine) one work item with bounded re-synthesis; returns (graph, frame) if kept.
+def _render_item(prepared: PreparedJob, item: WorkItem, renderer: Renderer, writer: DatasetWriter) -> bool:
+    """Render (and refine) one work item with bounded re-synthesis; False when it was dropped.
 
     Exclusions start as what the license policy refused; audit rejects add to them. The
     audit sees the final pixels, after refinement, since a refiner can leak too.
@@ -297,9 +293,8 @@ def _render_item(
             frame = dataclasses.replace(frame, rgb=refiner.apply(frame.rgb))
         if auditor is None:
             writer.add(graph, frame)
-            return graph, frame
+            return True
         verdict = auditor.audit(frame.rgb)
-        summary.audited += 1
         entry = {
             "image_index": item.image_index,
             "attempt": attempt,
@@ -310,17 +305,13 @@ def _render_item(
             entry["file"] = writer.add(graph, frame)
             entry["action"] = "kept"
             writer.log_audit(entry)
-            if attempt > item.first_attempt:
-                summary.resynthesized += 1
-            return graph, frame
-        summary.rejected += 1
+            return True
         offending = [a for a in _offending_assets(graph, verdict, job, auditor) if a not in excluded]
         excluded = excluded | set(offending)
         last = attempt == attempts[-1]
         entry["action"] = "dropped" if last else "resynthesize"
         entry["excluded"] = list(offending)
         writer.log_audit(entry)
-        summary.rejections.append({**entry, "excluded": list(offending)})
         log.info(
             "image %d attempt %d rejected (%s, %s %.3f); excluding %s",
             item.image_index,
@@ -330,5 +321,4 @@ def _render_item(
             verdict.score,
             ", ".join(offending) or "nothing",
         )
-    summary.dropped += 1
-    return None
+    return False

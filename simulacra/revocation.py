@@ -20,20 +20,13 @@ from pathlib import Path
 import cv2
 
 from simulacra.assets_manifest import LicensePolicy, LoadedPolicy, Manifest, load_manifest
-from simulacra.card import AuditSummary
-from simulacra.dataset import DatasetWriter, image_files, image_record
+from simulacra.dataset import AUDIT_LOG, COCO_FILE, GRAPHS, DatasetWriter, image_files, image_record
 from simulacra.errors import DatasetError
 from simulacra.jobfile import JOB_FILE, JobRecord, Revocation, load_job_record
-from simulacra.pipeline import Job, WorkItem, prepare_job, render_items
+from simulacra.pipeline import CARD, Job, WorkItem, prepare_job, render_items, write_card
 from simulacra.scenes import SceneGraph, spec_from_dict
 
-GRAPHS = "scene_graphs.jsonl"
-CARD = "DATASET_CARD.md"
-_HEADING = (
-    "\n## Revocations\n\nAssets withdrawn after generation. The images that used them were re-rendered "
-    "without them; the sections above describe the dataset as first generated.\n"
-)
-_REWRITTEN = {GRAPHS, "audit.jsonl", "blender.log", CARD, JOB_FILE, "annotations/coco.json"}
+_REWRITTEN = {GRAPHS, AUDIT_LOG, "blender.log", CARD, JOB_FILE, COCO_FILE}
 
 
 @dataclass(frozen=True)
@@ -45,7 +38,7 @@ class RevocationResult:
 
 def read_graphs(dataset: Path) -> list[SceneGraph]:
     """The dataset's scene graphs; DatasetError when the folder is not a simulacra dataset."""
-    if not (dataset / GRAPHS).is_file() or not (dataset / "annotations" / "coco.json").is_file():
+    if not (dataset / GRAPHS).is_file() or not (dataset / COCO_FILE).is_file():
         raise DatasetError(f"dataset {dataset}: not a simulacra dataset folder (no {GRAPHS} or COCO file)")
     return [SceneGraph.from_json(line) for line in (dataset / GRAPHS).read_text().splitlines() if line]
 
@@ -53,7 +46,7 @@ def read_graphs(dataset: Path) -> list[SceneGraph]:
 def _last_attempts(dataset: Path, graphs: list[SceneGraph]) -> dict[int, int]:
     """The highest attempt number already used per image index (kept graphs and audit log)."""
     last = {g.image_index: g.attempt for g in graphs}
-    audit = dataset / "audit.jsonl"
+    audit = dataset / AUDIT_LOG
     if audit.is_file():
         for line in audit.read_text().splitlines():
             entry = json.loads(line)
@@ -142,7 +135,7 @@ def revoke(
                 mask = cv2.imread(str(staging / image_files(graph.image_index)[1]), cv2.IMREAD_UNCHANGED)
                 writer.records.append(image_record(graph, mask))
         kept = [g.to_json() for g in graphs if g.image_index not in affected]
-        rendered = render_items(prepared, writer, AuditSummary(), on_image=on_image)
+        rendered = render_items(prepared, writer, on_image=on_image)
         writer.finish(description=record.description)
         lines = kept + (staging / GRAPHS).read_text().splitlines()
         lines.sort(key=lambda line: SceneGraph.from_json(line).image_index)
@@ -155,28 +148,14 @@ def revoke(
             replaced=replaced,
             dropped=rendered.dropped,
         )
-        record.model_copy(update={"revocations": (*record.revocations, entry)}).save(staging)
-        card = (staging / CARD).read_text()
-        heading = "" if _HEADING in card else _HEADING
-        (staging / CARD).write_text(card + heading + revocation_section(entry))
+        revised = record.model_copy(update={"revocations": (*record.revocations, entry)})
+        revised.save(staging)
+        write_card(staging, prepared, revised, rendered.backend)
         _swap(dataset, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RevocationResult(asset_id, replaced, rendered.dropped)
-
-
-def revocation_section(entry: Revocation) -> str:
-    """The card's lines for one revocation."""
-    replaced = ", ".join(map(str, entry.replaced)) or "none"
-    lines = [
-        "",
-        f"- `{entry.asset}` revoked {entry.date}" + (f": {entry.reason}" if entry.reason else ""),
-        f"  - images replaced (same seed and index, asset excluded): {replaced}",
-    ]
-    if entry.dropped:
-        lines.append(f"  - images dropped (every re-render rejected): {', '.join(map(str, entry.dropped))}")
-    return "\n".join(lines) + "\n"
 
 
 def _swap(dataset: Path, staging: Path) -> None:

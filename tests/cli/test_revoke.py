@@ -127,6 +127,9 @@ def test_revoke_replaces_exactly_the_images_that_used_it(generated, capfd):
     card = (generated / "DATASET_CARD.md").read_text()
     assert f"`{POSTER}` revoked" in card and "author withdrew consent" in card
     assert "images replaced (same seed and index, asset excluded): 0, 2" in card
+    used = card.split("## Assets used")[1].split("## Refinement")[0]
+    assert f"`{POSTER}`" not in used  # the card is regenerated from the revised dataset
+    assert "| CC-BY-4.0 |" not in card.split("## Licenses")[1].split("## Attributions")[0]
     revocation = json.loads((generated / "job.json").read_text())["revocations"][0]
     assert (revocation["asset"], revocation["replaced"]) == (POSTER, [0, 2])
     assert not list(generated.parent.glob(".out.*"))
