@@ -23,6 +23,8 @@ _LAZY = {
     "TrainResult": "simulacra.refine.training",
     "apply_folder": "simulacra.refine.apply",
     "default_model": "simulacra.refine.apply",
+    "refine_with_report": "simulacra.refine.report",
+    "ReportInputs": "simulacra.refine.report",
 }
 
 __all__ = ["TrainSettings", *sorted(_LAZY)]

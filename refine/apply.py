@@ -25,11 +25,17 @@ def default_model() -> Path:
 
 
 def apply_folder(
-    refiner: Refiner, source: Path, out: Path, progress: Callable[[int, int], None] | None = None
+    refiner: Refiner,
+    source: Path,
+    out: Path,
+    progress: Callable[[int, int], None] | None = None,
+    finish: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Refine every image under ``source`` into ``out`` as PNG, keeping relative paths.
 
-    Returns the written files. ``progress(done, total)`` is called after each image.
+    Returns the written files. ``progress(done, total)`` is called after each image;
+    ``finish(staging)`` after the last, to add files (a report) to the still hidden
+    output: if it raises, nothing appears.
 
     Raises:
         RefineError: ``out`` exists, ``source`` is missing or empty, or an image is bad.
@@ -39,6 +45,7 @@ def apply_folder(
     files = image_files(source)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; refined images are meant to be shared
     written = []
     try:
         for done, path in enumerate(files, start=1):
@@ -54,6 +61,8 @@ def apply_folder(
             written.append(out / relative)
             if progress:
                 progress(done, len(files))
+        if finish:
+            finish(staging)
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -6,13 +6,14 @@
 * realism: accuracy of a small classifier (logistic regression on colour, gradient
   and noise statistics of crops) that tells candidate images from held-out real
   ones, cross-validated by image; 0.5 means indistinguishable, lower is better.
-* memorization: the auditor's verdicts on refined outputs against an index built
-  from the refiner's own real training folder.
+* memorization: the auditor's verdicts on refined outputs against a reference index
+  (one built from the refiner's own real training folder, or any saved index).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import count
 from pathlib import Path
 
 import cv2
@@ -137,11 +138,34 @@ def realism_accuracy(
     return correct / len(y)
 
 
-def memorization(refined: Sequence[np.ndarray], real_folder: Path) -> list[Verdict]:
-    """The auditor's verdicts on ``refined`` against an index built from ``real_folder``.
+def summarize_agreement(per_image: Sequence[dict[str, float | None]], files: Sequence[str]) -> dict:
+    """Mean and worst image of :func:`edge_agreement` results, per region; images without edges skipped.
+
+    Returns ``{"mean": {region: value}, "worst": {region: {"file", "value"}}}``, None where
+    no image had edges in that region.
+    """
+    mean: dict[str, float | None] = {}
+    worst: dict[str, dict | None] = {}
+    for region in ("inside", "boundary"):
+        scored = [(a[region], f) for a, f in zip(per_image, files, strict=True) if a[region] is not None]
+        mean[region] = round(float(np.mean([v for v, _ in scored])), 4) if scored else None
+        low = min(scored, key=lambda pair: pair[0], default=None)
+        worst[region] = None if low is None else {"file": low[1], "value": round(low[0], 4)}
+    return {"mean": mean, "worst": worst}
+
+
+def memorization(
+    refined: Iterable[np.ndarray], reference: Path | ReferenceIndex, files: Iterable[str] | None = None
+) -> list[Verdict]:
+    """The auditor's verdicts on ``refined``, against a loaded index or one built from a real folder.
+
+    ``refined`` may be a generator (images are audited one at a time); ``files`` names them
+    in the verdicts (their positions otherwise).
 
     Raises:
-        ReferenceIndexError: ``real_folder`` is missing or holds no readable image.
+        ReferenceIndexError: ``reference`` is a folder that is missing or holds no readable image.
     """
-    auditor = Auditor(ReferenceIndex.build(real_folder))
-    return [auditor.audit(image, file=str(i)) for i, image in enumerate(refined)]
+    index = reference if isinstance(reference, ReferenceIndex) else ReferenceIndex.build(reference)
+    auditor = Auditor(index)
+    names = iter(files) if files is not None else map(str, count())
+    return [auditor.audit(image, file=next(names)) for image in refined]

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from simulacra.errors import RefineError
 from simulacra.refine import checkpoint
-from simulacra.refine.card import write_model
+from simulacra.refine.card import CARD_JSON, CARD_MD, write_model
 from simulacra.refine.history import HistoryBuffer
 from simulacra.refine.imageset import ImageSet, load_image_set
 from simulacra.refine.networks import PatchDiscriminator, RefinerNet
@@ -45,6 +45,11 @@ class TrainResult:
     epsilon: float | None
     delta: float | None
 
+    @property
+    def already_trained(self) -> bool:
+        """True when the folder held a finished run and no step was taken."""
+        return self.resumed_from == self.steps
+
 
 def train(
     synthetic: Path,
@@ -67,6 +72,11 @@ def train(
     target = resolve_device(device)
     state_path = out / checkpoint.TRAINING
     if out.exists() and not state_path.is_file() and (not out.is_dir() or any(out.iterdir())):
+        if (out / checkpoint.WEIGHTS).is_file():
+            raise RefineError(
+                f"model folder {out} holds a trained refiner but not its training checkpoint, "
+                "so it cannot be resumed; train into a new folder"
+            )
         raise RefineError(f"model folder {out} exists and holds no refiner training checkpoint")
     max_side = MAX_SIDE_FACTOR * settings.size
     data = {
@@ -87,7 +97,9 @@ def train(
             progress(run.step, settings.steps)
         if run.step % settings.checkpoint_every == 0 or run.step == settings.steps:
             checkpoint.save(run.state(prints), state_path, "training")
-    write_model(out, run.refiner, settings, prints, run.losses, run.privacy_record(), license)
+    finished = all((out / name).is_file() for name in (checkpoint.WEIGHTS, CARD_JSON, CARD_MD))
+    if run.step > start or not finished:  # a finished model is left as it is
+        write_model(out, run.refiner, settings, prints, run.losses, run.privacy_record(), license)
     epsilon = run.private.epsilon() if run.private else None
     return TrainResult(out, run.step, start, epsilon, settings.dp_delta if run.private else None)
 

@@ -41,6 +41,17 @@ def write(folder: Path, images: list[np.ndarray]) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Test tensors are tiny: on a shared 2-core machine, threads only fight (4x slower measured)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def synthetic_dir(tmp_path: Path) -> Path:
     return write(tmp_path / "synthetic", [shapes_image(i)[0] for i in range(6)])

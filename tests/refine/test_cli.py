@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -26,10 +27,21 @@ def test_train_then_apply(tmp_path, synthetic_dir, real_dir, capsys):
     args = ["refine", "train", "--synthetic", str(synthetic_dir), "--real", str(real_dir), "-o", str(model)]
     assert run([*args, *TINY, "--device", "cpu"]) == 0
     assert "trained 4 steps" in capsys.readouterr().err
+    card = json.loads((model / "model_card.json").read_text())
+    assert card["settings"]["self_regularization"] == 2.0  # the default that avoids colour casts
+    before = {p.name: p.stat().st_mtime_ns for p in model.iterdir()}
+    assert run([*args, *TINY, "--device", "cpu"]) == 0
+    assert "already trained to 4 steps; nothing to do" in capsys.readouterr().err
+    assert {p.name: p.stat().st_mtime_ns for p in model.iterdir()} == before  # left as it was
     assert run(["refine", "apply", str(model), str(synthetic_dir), "-o", str(tmp_path / "out")]) == 0
     assert "refined 6 images" in capsys.readouterr().err
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(p.name for p in synthetic_dir.iterdir())
+    assert names == sorted(
+        [*(p.name for p in synthetic_dir.iterdir()), "REFINE_REPORT.md", "refine_report.json"]
+    )
+    report = json.loads((tmp_path / "out/refine_report.json").read_text())
+    assert report["images_refined"] == 6 and report["model"]["training_steps"] == 4
+    assert report["labels"] is report["realism"] is report["memorization"] is None
     assert cv2.imread(str(tmp_path / "out/000.png")).shape == (40, 40, 3)
 
 

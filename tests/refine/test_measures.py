@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from simulacra.refine.measures import edge_agreement, memorization, realism_accuracy
+from simulacra.refine.measures import edge_agreement, memorization, realism_accuracy, summarize_agreement
 from tests.refine.conftest import shapes_image, texture_image, write
 
 
@@ -40,3 +40,15 @@ def test_memorization_rejects_a_copy_of_a_training_image(tmp_path):
     folder = write(tmp_path / "real", [data.coffee(), data.chelsea()])
     verdicts = memorization([data.coffee(), shapes_image(2, 128)[0]], folder)
     assert [v.verdict for v in verdicts] == ["reject", "pass"]
+
+
+def test_summarize_agreement_means_and_worst_skip_images_without_edges():
+    """Means skip None; the worst image is named per region; a region with no edges anywhere is None."""
+    per_image = [
+        {"inside": 0.9, "boundary": None},
+        {"inside": 0.5, "boundary": None},
+        {"inside": None, "boundary": None},
+    ]
+    summary = summarize_agreement(per_image, ["a.png", "b.png", "c.png"])
+    assert summary["mean"] == {"inside": 0.7, "boundary": None}
+    assert summary["worst"] == {"inside": {"file": "b.png", "value": 0.5}, "boundary": None}

@@ -93,3 +93,7 @@ def test_bad_folders_refused_before_writing(tmp_path, synthetic_dir, real_dir, t
     with pytest.raises(RefineError, match="holds no refiner training checkpoint"):
         train(synthetic_dir, real_dir, tmp_path / "other", tiny, device="cpu")
     assert [p.name for p in (tmp_path / "other").iterdir()] == ["notes.txt"]
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "shipped/refiner.pt").write_bytes(b"weights without their checkpoint")
+    with pytest.raises(RefineError, match="holds a trained refiner but not its training checkpoint"):
+        train(synthetic_dir, real_dir, tmp_path / "shipped", tiny, device="cpu")
