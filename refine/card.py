@@ -16,6 +16,7 @@ from typing import Any
 
 from torch import nn
 
+from simulacra.assets_manifest import sha256_of
 from simulacra.refine import checkpoint
 from simulacra.refine.settings import TrainSettings
 
@@ -67,7 +68,7 @@ def write_model(
     checkpoint.save(
         {"architecture": card["architecture"], "refiner": state, "card": json.dumps(card)}, weights, "refiner"
     )
-    card_with_hash = {**card, "weights_sha256": checkpoint.file_sha256(weights)}
+    card_with_hash = {**card, "weights_sha256": sha256_of(weights)}
     _write_text(out / CARD_JSON, json.dumps(card_with_hash, indent=2) + "\n")
     _write_text(out / CARD_MD, render_markdown(card_with_hash))
     return card_with_hash

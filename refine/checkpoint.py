@@ -9,7 +9,6 @@ checkpoint where a resume would read it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import tempfile
@@ -66,12 +65,3 @@ def load(path: Path, kind: str, map_location: str | torch.device = "cpu") -> dic
     if payload.get("kind") != kind:
         raise RefineError(f"{path}: a '{payload.get('kind')}' checkpoint, expected '{kind}'")
     return payload
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, for the model card and manifest records."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from simulacra.assets_manifest import sha256_of
 from simulacra.audit import ReferenceIndex, read_image
 from simulacra.errors import AssetError, RefineError
 from simulacra.refine.apply import apply_folder
-from simulacra.refine.checkpoint import file_sha256
 from simulacra.refine.imageset import image_files
 from simulacra.refine.measures import (
     BAND,
@@ -153,7 +153,7 @@ def _model_facts(model: Path, refiner: Refiner) -> dict[str, Any]:
     return {
         "path": str(model),
         "id": model_id if isinstance(model_id, str) else None,
-        "weights_sha256": file_sha256(weights),
+        "weights_sha256": sha256_of(weights),
         "training_steps": refiner.card.get("steps"),
         "dp_epsilon": privacy.get("epsilon"),
     }

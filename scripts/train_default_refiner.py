@@ -23,10 +23,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from simulacra.assets_manifest import sha256_of
 from simulacra.errors import SimulacraError
 from simulacra.refine import default_model, train
 from simulacra.refine.card import CARD_JSON, CARD_MD, render_markdown
-from simulacra.refine.checkpoint import WEIGHTS, file_sha256
+from simulacra.refine.checkpoint import WEIGHTS
 from simulacra.refine.settings import BUNDLED_SETTINGS
 
 # name in skimage.data -> (license, source), quoted from the skimage 0.26 docstrings.
@@ -90,7 +91,7 @@ def main() -> int:
         record = {
             "id": "refiner:default",
             "file": WEIGHTS,
-            "sha256": file_sha256(staged / WEIGHTS),
+            "sha256": sha256_of(staged / WEIGHTS),
             "kind": "model_checkpoint",
             "category": "refiner",
             "license": "CC0-1.0",

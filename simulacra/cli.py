@@ -6,27 +6,18 @@ stderr with exit code 2; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from simulacra.assets_cli import assets_app, schema_app
+from simulacra.console import err, progress_bars
 from simulacra.errors import SimulacraError
 from simulacra.refine_cli import refine_app
 from simulacra.render.devices import DEVICE_CHOICES
@@ -45,7 +36,6 @@ app.add_typer(index_app, name="index")
 app.add_typer(assets_app, name="assets")
 app.add_typer(schema_app, name="schema")
 app.add_typer(refine_app, name="refine")
-err = Console(stderr=True)
 
 Device = Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 DeviceOption = Annotated[Device, typer.Option(help="Cycles device; auto takes a GPU if Cycles finds one.")]
@@ -59,29 +49,6 @@ def _configure(
     logging.basicConfig(
         level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)]
     )
-
-
-_COLUMNS = (
-    TextColumn("{task.description}"),
-    BarColumn(),
-    MofNCompleteColumn(),
-    TimeElapsedColumn(),
-    TimeRemainingColumn(),
-)
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[..., None]]:
-    columns = (
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda *_: progress.advance(task)
 
 
 @app.command()
@@ -152,8 +119,9 @@ def _render(job: Job) -> None:
     )
     for asset_id, reason in sorted(admission.excluded.items()):
         err.print(f"  excluded {asset_id}: {reason}", highlight=False, soft_wrap=True)
-    with _progress(len(job.items), "rendering") as advance:
-        result = run_job(prepared, on_image=advance)
+    done = itertools.count(1)
+    with progress_bars("rendering") as (update,):
+        result = run_job(prepared, on_image=lambda _: update(next(done), len(job.items)))
     audit = result.audit
     err.print(f"[green]wrote {result.written} images[/green] to {result.out}")
     if audit.index:
@@ -181,11 +149,8 @@ def index_build(
     if not directory.is_dir():
         raise SimulacraError(f"reference folder {directory} does not exist")
     check_output_folder(out)
-    with Progress(*_COLUMNS, console=err) as progress:
-        task = progress.add_task("indexing", total=None)
-        index = ReferenceIndex.build(
-            directory, progress=lambda done, total: progress.update(task, completed=done, total=total)
-        )
+    with progress_bars("indexing") as (update,):
+        index = ReferenceIndex.build(directory, progress=update)
     index.save(out)
     info = index.info()
     err.print(f"indexed {info['references']} references into {out}, skipped {len(info['skipped'])}")
@@ -213,11 +178,11 @@ def audit(
     if not files:
         raise SimulacraError(f"no images found in {directory}")
     verdicts = []
-    with _progress(len(files), "auditing") as advance:
+    with progress_bars("auditing") as (update,):
         for path in files:
             rgb, _ = read_image(path)
             verdicts.append(auditor.audit(rgb, file=str(path.relative_to(directory))))
-            advance()
+            update(len(verdicts), len(files))
     json_out.write_text(json.dumps([v.to_dict() for v in verdicts], indent=2) + "\n")
     rejected = sum(v.verdict == "reject" for v in verdicts)
     err.print(f"{len(verdicts)} audited, {rejected} rejected; verdicts in {json_out}")

@@ -6,46 +6,18 @@ so ``simulacra --help`` stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+
+from simulacra.console import err, progress_bars
 
 refine_app = typer.Typer(no_args_is_help=True, help="Train and apply a neural sim-to-real refiner.")
-err = Console(stderr=True)
 
 TorchDevice = Enum("TorchDevice", {name: name for name in ("auto", "cpu", "cuda")}, type=str)
 DeviceOption = Annotated[TorchDevice, typer.Option(help="torch device; auto takes CUDA when present.")]
-
-
-@contextmanager
-def _progress(*labels: str) -> Iterator[list[Callable[[int, int], None]]]:
-    """One progress display (rich allows one at a time) with a bar per label."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:  # an error stays one line
-        tasks = [progress.add_task(label, total=None) for label in labels]
-        yield [
-            lambda done, total, task=task: progress.update(task, completed=done, total=total)
-            for task in tasks
-        ]
 
 
 @refine_app.command("train")
@@ -95,7 +67,7 @@ def train_command(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise RefineError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from exc
-    with _progress("training") as (advance,):
+    with progress_bars("training", transient=True) as (advance,):
         result = train(synthetic, real, out, settings, device=device.value, license=license, progress=advance)
     if result.already_trained:
         err.print(
@@ -138,7 +110,7 @@ def apply_command(
 
     refiner = load_refiner(model, device=device.value)
     inputs = ReportInputs(masks=masks, real=real, index=index)
-    with _progress("refining", "measuring") as (advance, measure):
+    with progress_bars("refining", "measuring", transient=True) as (advance, measure):
         report = refine_with_report(
             model, refiner, directory, out, inputs, progress=advance, measuring=measure
         )
