@@ -5,20 +5,39 @@ Each sampler has a params model (ranges end in ``_range``) and a ``sample_*(para
 """
 
 from simulacra.randomize.camera import CameraPose, OrbitCameraParams, sample_orbit_camera
-from simulacra.randomize.distributions import FloatRange, IntRange, derive_seed, int_uniform, uniform
+from simulacra.randomize.distributions import (
+    DISTRIBUTION_KINDS,
+    Choice,
+    Constant,
+    FloatDist,
+    IntDist,
+    LogUniform,
+    TruncatedNormal,
+    Uniform,
+    derive_seed,
+    int_uniform,
+    uniform,
+    within,
+)
 from simulacra.randomize.lights import Light, LightParams, sample_lights, temperature_to_rgb
 from simulacra.randomize.materials import Material, MaterialParams, sample_material
 from simulacra.randomize.placement import place_on_surface
 
 __all__ = [
+    "DISTRIBUTION_KINDS",
     "CameraPose",
-    "FloatRange",
-    "IntRange",
+    "Choice",
+    "Constant",
+    "FloatDist",
+    "IntDist",
     "Light",
     "LightParams",
+    "LogUniform",
     "Material",
     "MaterialParams",
     "OrbitCameraParams",
+    "TruncatedNormal",
+    "Uniform",
     "derive_seed",
     "int_uniform",
     "place_on_surface",
@@ -27,4 +46,5 @@ __all__ = [
     "sample_orbit_camera",
     "temperature_to_rgb",
     "uniform",
+    "within",
 ]

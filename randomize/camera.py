@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from simulacra.randomize.distributions import FloatRange, uniform
+from simulacra.randomize.distributions import FloatDist, within
 
 Vec3 = tuple[float, float, float]
 
@@ -15,12 +16,12 @@ Vec3 = tuple[float, float, float]
 class OrbitCameraParams(BaseModel):
     """Where the camera may stand, in spherical coordinates around the target (degrees, metres)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    distance_range: FloatRange = (1.0, 1.5)
-    elevation_deg_range: FloatRange = (20.0, 45.0)
-    azimuth_deg_range: FloatRange = (-40.0, 40.0)
-    fov_deg: float = Field(50.0, gt=5.0, lt=170.0)
+    distance_range: Annotated[FloatDist, within(0.0, strict=True)] = (1.0, 1.5)
+    elevation_deg_range: Annotated[FloatDist, within(-90.0, 90.0)] = (20.0, 45.0)
+    azimuth_deg_range: FloatDist = (-40.0, 40.0)
+    fov_deg: Annotated[FloatDist, within(5.0, 170.0, strict=True)] = 50.0
 
 
 class CameraPose(BaseModel):
@@ -47,9 +48,10 @@ def orbit_offset(distance: float, elevation_deg: float, azimuth_deg: float) -> V
 
 def sample_orbit_camera(params: OrbitCameraParams, target: Vec3, *, rng: np.random.Generator) -> CameraPose:
     """Draw one camera pose on the orbit around ``target``."""
-    distance = uniform(params.distance_range, rng=rng)
-    elevation = uniform(params.elevation_deg_range, rng=rng)
-    azimuth = uniform(params.azimuth_deg_range, rng=rng)
+    distance = params.distance_range.draw(rng=rng)
+    elevation = params.elevation_deg_range.draw(rng=rng)
+    azimuth = params.azimuth_deg_range.draw(rng=rng)
+    fov_deg = params.fov_deg.draw(rng=rng)  # a constant (the default) draws nothing
     offset = orbit_offset(distance, elevation, azimuth)
     location = tuple(round(t + o, 6) for t, o in zip(target, offset, strict=True))
-    return CameraPose(location=location, look_at=target, fov_deg=params.fov_deg, azimuth_deg=azimuth)
+    return CameraPose(location=location, look_at=target, fov_deg=fov_deg, azimuth_deg=azimuth)

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from simulacra.randomize.camera import Vec3, orbit_offset
-from simulacra.randomize.distributions import FloatRange, IntRange, int_uniform, uniform
+from simulacra.randomize.distributions import FloatDist, IntDist, within
 
 
 class LightParams(BaseModel):
     """Point lights on a hemisphere above the scene; colour from a black-body temperature."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    count_range: IntRange = (1, 3)
-    energy_range: FloatRange = (60.0, 250.0)
-    distance_range: FloatRange = (1.0, 2.0)
-    elevation_deg_range: FloatRange = (35.0, 80.0)
-    azimuth_deg_range: FloatRange = (-180.0, 180.0)
-    temperature_k_range: FloatRange = (3500.0, 7500.0)
+    count_range: Annotated[IntDist, within(0, 16)] = (1, 3)
+    energy_range: Annotated[FloatDist, within(0.0)] = (60.0, 250.0)
+    distance_range: Annotated[FloatDist, within(0.0, strict=True)] = (1.0, 2.0)
+    elevation_deg_range: Annotated[FloatDist, within(-90.0, 90.0)] = (35.0, 80.0)
+    azimuth_deg_range: FloatDist = (-180.0, 180.0)
+    temperature_k_range: Annotated[FloatDist, within(1000.0, 40000.0)] = (3500.0, 7500.0)
 
 
 class Light(BaseModel):
@@ -49,17 +51,17 @@ def temperature_to_rgb(kelvin: float) -> Vec3:
 def sample_lights(params: LightParams, target: Vec3, *, rng: np.random.Generator) -> tuple[Light, ...]:
     """Draw the scene's lights around ``target``."""
     lights = []
-    for _ in range(int_uniform(params.count_range, rng=rng)):
+    for _ in range(params.count_range.draw(rng=rng)):
         offset = orbit_offset(
-            uniform(params.distance_range, rng=rng),
-            uniform(params.elevation_deg_range, rng=rng),
-            uniform(params.azimuth_deg_range, rng=rng),
+            params.distance_range.draw(rng=rng),
+            params.elevation_deg_range.draw(rng=rng),
+            params.azimuth_deg_range.draw(rng=rng),
         )
-        kelvin = uniform(params.temperature_k_range, rng=rng)
+        kelvin = params.temperature_k_range.draw(rng=rng)
         lights.append(
             Light(
                 location=tuple(round(t + o, 6) for t, o in zip(target, offset, strict=True)),
-                energy=uniform(params.energy_range, rng=rng),
+                energy=params.energy_range.draw(rng=rng),
                 color=temperature_to_rgb(kelvin),
                 temperature_k=kelvin,
             )

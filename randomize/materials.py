@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import colorsys
+from typing import Annotated
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulacra.randomize.distributions import FloatRange, uniform
+from simulacra.randomize.distributions import FloatDist, within
+
+Unit = Annotated[FloatDist, within(0.0, 1.0)]
 
 
 class MaterialParams(BaseModel):
     """Principled-BSDF parameters; hue, saturation and value are in [0, 1]."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    hue_range: FloatRange = (0.0, 1.0)
-    saturation_range: FloatRange = (0.3, 0.9)
-    value_range: FloatRange = (0.3, 0.95)
-    roughness_range: FloatRange = (0.2, 0.9)
-    metallic_range: FloatRange = (0.0, 0.3)
+    hue_range: Unit = (0.0, 1.0)
+    saturation_range: Unit = (0.3, 0.9)
+    value_range: Unit = (0.3, 0.95)
+    roughness_range: Unit = (0.2, 0.9)
+    metallic_range: Unit = (0.0, 0.3)
     # Texture-pack materials (manifest records with ``material`` set): the chance that a
     # surface gets one, and which pack materials may be drawn (empty: every admitted one).
     # At probability 0 nothing is drawn, so the scene is exactly what it was without packs.
@@ -39,12 +42,12 @@ class Material(BaseModel):
 
 def sample_material(params: MaterialParams, *, rng: np.random.Generator) -> Material:
     """Draw one material."""
-    hue = uniform(params.hue_range, rng=rng)
-    saturation = uniform(params.saturation_range, rng=rng)
-    value = uniform(params.value_range, rng=rng)
+    hue = params.hue_range.draw(rng=rng)
+    saturation = params.saturation_range.draw(rng=rng)
+    value = params.value_range.draw(rng=rng)
     red, green, blue = colorsys.hsv_to_rgb(hue, saturation, value)
     return Material(
         base_color=(round(red, 6), round(green, 6), round(blue, 6)),
-        roughness=uniform(params.roughness_range, rng=rng),
-        metallic=uniform(params.metallic_range, rng=rng),
+        roughness=params.roughness_range.draw(rng=rng),
+        metallic=params.metallic_range.draw(rng=rng),
     )

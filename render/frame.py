@@ -9,12 +9,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class InstanceInfo:
-    """A labeled object visible in the frame, keyed by its value in the instance mask."""
+    """A labeled object visible in the frame, keyed by its value in the instance mask.
+
+    ``unoccluded_pixels`` is the area it would cover in the frame with nothing in front.
+    """
 
     instance_id: int
     category: str
     asset_id: str
     pixels: int
+    unoccluded_pixels: int
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from simulacra.render.builder import build_scene
 from simulacra.render.devices import apply_device
 from simulacra.render.frame import Frame, InstanceInfo
 from simulacra.render.passes import NORMALS_KEY, enable_world_normals, world_to_camera_normals
+from simulacra.render.silhouette import object_triangles, silhouette_pixels
 from simulacra.scenes import SceneGraph
 
 
@@ -119,9 +120,24 @@ class Renderer:
                 names = build_scene(bproc, graph, self.manifest)
                 data = bproc.renderer.render()
                 camera_to_world = np.array(bproc.camera.get_camera_pose(0))
+                unoccluded = self._unoccluded(names, camera_to_world, graph.resolution)
             finally:
                 bproc.clean_up(clean_up_camera=False)
-        return self._frame(graph, data, names, camera_to_world, time.perf_counter() - started)
+        return self._frame(graph, data, names, camera_to_world, unoccluded, time.perf_counter() - started)
+
+    def _unoccluded(
+        self, names: dict[str, int], camera_to_world: np.ndarray, size: tuple[int, int]
+    ) -> dict[int, int]:
+        """Each labeled object's silhouette area in the frame, as if nothing hid it."""
+        import bpy
+
+        k = np.asarray(self._bproc.camera.get_intrinsics_as_K_matrix())  # type: ignore[union-attr]
+        return {
+            instance_id: silhouette_pixels(
+                *object_triangles(bpy.data.objects[name]), camera_to_world, k, size
+            )
+            for name, instance_id in names.items()
+        }
 
     def _frame(
         self,
@@ -129,6 +145,7 @@ class Renderer:
         data: dict,
         names: dict[str, int],
         camera_to_world: np.ndarray,
+        unoccluded: dict[int, int],
         seconds: float,
     ) -> Frame:
         segmap = np.asarray(data["instance_segmaps"][0])
@@ -146,7 +163,9 @@ class Renderer:
                 continue
             node = class_of[instance_id]
             class_lut[instance_id] = self.categories.index(node.category) + 1
-            instances.append(InstanceInfo(instance_id, node.category, node.asset.id, count))
+            instances.append(
+                InstanceInfo(instance_id, node.category, node.asset.id, count, unoccluded[instance_id])
+            )
 
         depth = np.asarray(data["depth"][0], dtype=np.float32).copy()
         depth[~np.isfinite(depth) | (depth > 1e4)] = 0.0

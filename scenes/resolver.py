@@ -16,12 +16,10 @@ from simulacra.assets_manifest import AssetRecord, Manifest
 from simulacra.errors import AssetError, SpecError
 from simulacra.randomize import (
     derive_seed,
-    int_uniform,
     place_on_surface,
     sample_lights,
     sample_material,
     sample_orbit_camera,
-    uniform,
 )
 from simulacra.scenes.graph import BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
@@ -86,15 +84,15 @@ def resolve(
     object_packs = pack_pool(spec.objects.material, manifest, exclude, field="objects.material")
 
     surface = SurfaceNode(
-        size=(uniform(spec.surface.width_range, rng=rng), uniform(spec.surface.depth_range, rng=rng)),
+        size=(spec.surface.width_range.draw(rng=rng), spec.surface.depth_range.draw(rng=rng)),
         thickness=_SURFACE_THICKNESS,
         material=sample_material(spec.surface.material, rng=rng),
         texture=draw_pack(spec.surface.material, surface_packs, rng=rng),
     )
     drawn = []
-    for _ in range(int_uniform(spec.objects.count_range, rng=rng)):
+    for _ in range(spec.objects.count_range.draw(rng=rng)):
         record = meshes[int(rng.integers(len(meshes)))]
-        scale = uniform(spec.objects.scale_range, rng=rng)  # bounds are already in normalized units
+        scale = spec.objects.scale_range.draw(rng=rng)  # bounds are already in normalized units
         material = sample_material(spec.objects.material, rng=rng)
         drawn.append((record, scale, material, draw_pack(spec.objects.material, object_packs, rng=rng)))
     spots = place_on_surface([_footprint_radius(r, s) for r, s, _, _ in drawn], surface.size, rng=rng)
@@ -130,8 +128,8 @@ def resolve(
     poster_nodes = []
     if posters and rng.random() < spec.posters.probability:
         record = posters[int(rng.integers(len(posters)))]
-        width = uniform(spec.posters.width_range, rng=rng)
-        distance = uniform(spec.posters.distance_range, rng=rng)
+        width = spec.posters.width_range.draw(rng=rng)
+        distance = spec.posters.distance_range.draw(rng=rng)
         azimuth = math.radians(camera.azimuth_deg)
         poster_nodes.append(
             PosterNode(
@@ -139,7 +137,7 @@ def resolve(
                 location=(
                     round(target[0] - math.sin(azimuth) * distance, 6),
                     round(target[1] + math.cos(azimuth) * distance, 6),
-                    uniform(spec.posters.center_height_range, rng=rng),
+                    spec.posters.center_height_range.draw(rng=rng),
                 ),
                 yaw_deg=camera.azimuth_deg,
                 width=width,
@@ -147,8 +145,8 @@ def resolve(
             )
         )
     background = BackgroundNode(
-        gray=uniform(spec.background.gray_range, rng=rng),
-        strength=uniform(spec.background.strength_range, rng=rng),
+        gray=spec.background.gray_range.draw(rng=rng),
+        strength=spec.background.strength_range.draw(rng=rng),
     )
     return SceneGraph(
         spec_name=spec.name,

@@ -8,32 +8,45 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulacra.errors import SpecError
-from simulacra.randomize import FloatRange, IntRange, LightParams, MaterialParams, OrbitCameraParams
+from simulacra.randomize import (
+    DISTRIBUTION_KINDS,
+    FloatDist,
+    IntDist,
+    LightParams,
+    MaterialParams,
+    OrbitCameraParams,
+    within,
+)
+
+Positive = Annotated[FloatDist, within(0.0, strict=True)]
+Unit = Annotated[FloatDist, within(0.0, 1.0)]
+Pixels = Annotated[int, Field(ge=8, le=8192)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class SurfaceSpec(_Strict):
     """The table top objects stand on (metres); its top face is at z = 0."""
 
-    width_range: FloatRange = (1.0, 1.4)
-    depth_range: FloatRange = (0.7, 1.0)
+    width_range: Positive = (1.0, 1.4)
+    depth_range: Positive = (0.7, 1.0)
     material: MaterialParams = MaterialParams(saturation_range=(0.05, 0.35), value_range=(0.25, 0.7))
 
 
 class ObjectsSpec(_Strict):
     """Labeled objects drawn from the manifest's meshes."""
 
-    count_range: IntRange = (3, 8)
+    count_range: Annotated[IntDist, within(0, 200)] = (3, 8)
     categories: tuple[str, ...] = Field(default=(), description="allowed categories; empty means all")
-    scale_range: FloatRange = (0.8, 1.3)
+    scale_range: Positive = (0.8, 1.3)
     material: MaterialParams = MaterialParams()
 
 
@@ -42,23 +55,23 @@ class PostersSpec(_Strict):
 
     probability: float = Field(0.0, ge=0.0, le=1.0)
     assets: tuple[str, ...] = Field(default=(), description="texture asset ids; empty means every texture")
-    width_range: FloatRange = (0.6, 0.9)
-    distance_range: FloatRange = Field((0.45, 0.7), description="behind the objects' centre, metres")
-    center_height_range: FloatRange = (0.05, 0.2)
+    width_range: Positive = (0.6, 0.9)
+    distance_range: Positive = Field((0.45, 0.7), description="behind the objects' centre, metres")
+    center_height_range: FloatDist = (0.05, 0.2)
 
 
 class BackgroundSpec(_Strict):
     """Uniform world colour (grey level) and strength lighting the scene from all around."""
 
-    gray_range: FloatRange = (0.2, 0.6)
-    strength_range: FloatRange = (0.3, 0.8)
+    gray_range: Unit = (0.2, 0.6)
+    strength_range: Annotated[FloatDist, within(0.0)] = (0.3, 0.8)
 
 
 class SceneSpec(_Strict):
     """Everything a job may vary; see ``scenes/tabletop.yaml`` for a documented example."""
 
     name: str
-    resolution: tuple[int, int] = (256, 256)
+    resolution: tuple[Pixels, Pixels] = (256, 256)
     samples: int = Field(32, ge=1, le=4096)
     surface: SurfaceSpec = SurfaceSpec()
     objects: ObjectsSpec = ObjectsSpec()
@@ -71,6 +84,8 @@ class SceneSpec(_Strict):
 def _yaml_path(location: tuple[int | str, ...]) -> str:
     path = ""
     for part in location:
+        if part in DISTRIBUTION_KINDS:  # pydantic's union tag, not a YAML key
+            continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or "(top level)"
 
@@ -83,7 +98,7 @@ def spec_from_dict(data: object, *, source: str) -> SceneSpec:
         return SceneSpec.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
-        message = first["msg"]
+        message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "unknown field"
         raise SpecError(f"{source}: {_yaml_path(first['loc'])}: {message}") from None

@@ -225,6 +225,16 @@ def schema_policy(
     _emit(LicensePolicy.model_json_schema(), output)
 
 
+@schema_app.command("scene")
+def schema_scene(
+    output: Annotated[Path | None, typer.Option("-o", "--out", help="Write here instead of stdout.")] = None,
+) -> None:
+    """JSON Schema of a scene spec (scenes/*.yaml), distributions included."""
+    from simulacra.scenes import SceneSpec
+
+    _emit(SceneSpec.model_json_schema(), output)
+
+
 def _emit(schema: dict, output: Path | None) -> None:
     text = json.dumps(schema, indent=2) + "\n"
     if output is None:

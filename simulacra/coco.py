@@ -7,7 +7,7 @@ never BlenderProc's writer default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -29,6 +29,7 @@ class ImageRecord:
     asset_ids: tuple[str, ...]
     instance_mask: np.ndarray
     categories_of: dict[int, str]
+    unoccluded: dict[int, int] = field(default_factory=dict)  # instance id -> area with nothing in front
 
 
 def annotations_for(record: ImageRecord, category_ids: dict[str, int], first_id: int) -> list[dict]:
@@ -53,9 +54,18 @@ def annotations_for(record: ImageRecord, category_ids: dict[str, int], first_id:
                 "bbox": [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1],
                 "iscrowd": 0,
                 "instance_id": instance_id,
+                **_visibility(area, record.unoccluded.get(instance_id)),
             }
         )
     return annotations
+
+
+def _visibility(area: int, unoccluded: int | None) -> dict:
+    """Visible share of the object's unoccluded area (1.0 where projection rounding undercounts it)."""
+    if unoccluded is None:
+        return {}
+    fraction = 1.0 if unoccluded <= area else area / unoccluded
+    return {"unoccluded_area": unoccluded, "visible_fraction": round(fraction, 4)}
 
 
 def build_coco(records: list[ImageRecord], categories: tuple[str, ...], description: str) -> dict:

@@ -29,8 +29,13 @@ COCO_FILE = "annotations/coco.json"
 _LOSSLESS_TIFF = [cv2.IMWRITE_TIFF_COMPRESSION, 8]
 
 
-def image_record(graph: SceneGraph, instance_mask: np.ndarray) -> ImageRecord:
-    """What COCO needs of one image, from its graph and instance mask (as written or read back)."""
+def image_record(
+    graph: SceneGraph, instance_mask: np.ndarray, unoccluded: dict[int, int] | None = None
+) -> ImageRecord:
+    """What COCO needs of one image, from its graph and instance mask (as written or read back).
+
+    ``unoccluded`` maps instance ids to the area each would cover with nothing in front.
+    """
     assets = graph.assets()
     height, width = instance_mask.shape[:2]
     visible = set(np.unique(instance_mask).tolist()) - {0}
@@ -43,6 +48,7 @@ def image_record(graph: SceneGraph, instance_mask: np.ndarray) -> ImageRecord:
         asset_ids=tuple(a.id for a in assets),
         instance_mask=instance_mask,
         categories_of={n.instance_id: n.category for n in graph.objects if n.instance_id in visible},
+        unoccluded=dict(unoccluded or {}),
     )
 
 
@@ -107,7 +113,8 @@ class DatasetWriter:
         cv2.imwrite(str(self.root / normals_file), normals, _LOSSLESS_TIFF)
         self._graphs.write(graph.to_json() + "\n")
         self._graphs.flush()
-        self.records.append(image_record(graph, frame.instance_mask))
+        unoccluded = {info.instance_id: info.unoccluded_pixels for info in frame.instances}
+        self.records.append(image_record(graph, frame.instance_mask, unoccluded))
         return name
 
     def log_audit(self, entry: dict) -> None:

@@ -88,6 +88,17 @@ def _replacement_job(
     )
 
 
+def _unoccluded_areas(dataset: Path) -> dict[int, dict[int, int]]:
+    """Image id -> instance id -> unoccluded area, read from COCO: kept images are not re-rendered."""
+    areas: dict[int, dict[int, int]] = {}
+    for annotation in json.loads((dataset / COCO_FILE).read_text())["annotations"]:
+        if "unoccluded_area" in annotation:
+            areas.setdefault(annotation["image_id"], {})[annotation["instance_id"]] = annotation[
+                "unoccluded_area"
+            ]
+    return areas
+
+
 def _stage(dataset: Path, staging: Path, removed: set[str]) -> None:
     """Copy the dataset to ``staging``: per-image files hard-linked, files to rewrite copied."""
     for path in sorted(dataset.rglob("*")):
@@ -130,10 +141,11 @@ def revoke(
     try:
         _stage(dataset, staging, {name for i in affected for name in image_files(i)} | {GRAPHS})
         writer = DatasetWriter(staging, record.categories)
+        unoccluded = _unoccluded_areas(dataset)
         for graph in graphs:
             if graph.image_index not in affected:
                 mask = cv2.imread(str(staging / image_files(graph.image_index)[1]), cv2.IMREAD_UNCHANGED)
-                writer.records.append(image_record(graph, mask))
+                writer.records.append(image_record(graph, mask, unoccluded.get(graph.image_index + 1)))
         kept = [g.to_json() for g in graphs if g.image_index not in affected]
         rendered = render_items(prepared, writer, on_image=on_image)
         writer.finish(description=record.description)

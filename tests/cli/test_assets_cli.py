@@ -222,3 +222,17 @@ def test_schema_export(tmp_path, capsys):
     }
     assert run(["schema", "policy", "-o", str(tmp_path / "p.json")]) == 0
     assert "purposes" in json.loads((tmp_path / "p.json").read_text())["properties"]
+
+
+def test_scene_schema_lists_distribution_forms(capsys):
+    """`schema scene` documents a spec field's number, [low, high] and `kind` mapping forms."""
+    assert run(["schema", "scene"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    count = schema["$defs"]["ObjectsSpec"]["properties"]["count_range"]
+    assert [form.get("type") for form in count["anyOf"][:2]] == ["integer", "array"]
+    assert set(count["anyOf"][2]["discriminator"]["mapping"]) == {
+        "constant",
+        "int_uniform",
+        "truncated_normal",
+        "choice",
+    }

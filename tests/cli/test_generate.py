@@ -70,6 +70,14 @@ def test_coco_agrees_with_instance_masks(dataset):
             assert coco.loadCats(ann["category_id"])[0]["name"] == categories[ann["instance_id"]]
 
 
+def test_annotations_record_visible_fraction(dataset):
+    """Each annotation states its unoccluded area and visible fraction; unhidden objects read 1.0."""
+    annotations = json.loads((dataset / "annotations/coco.json").read_text())["annotations"]
+    assert all(a["unoccluded_area"] >= a["area"] for a in annotations)
+    assert all(a["visible_fraction"] == round(a["area"] / a["unoccluded_area"], 4) for a in annotations)
+    assert sum(a["visible_fraction"] == 1.0 for a in annotations) >= len(annotations) // 2
+
+
 def test_depth_and_normals_read_back(dataset):
     """Depth and normals files hold float32 metres and unit normals (x, y, z channel order)."""
     import tifffile

@@ -114,3 +114,12 @@ def test_normals_are_unit_and_in_camera_frame(rendered):
         table = surface & (frame.instance_mask == 0)
         mean = frame.normals[table].mean(axis=0)
         assert mean[1] < -0.3 and mean[2] < -0.3
+
+
+def test_unoccluded_area_matches_the_mask_where_nothing_hides_an_object(rendered):
+    """The projected silhouette equals the rendered mask for unhidden objects and bounds the rest."""
+    _, _, frames, _ = rendered
+    infos = [info for frame in frames for info in frame.instances]
+    assert all(info.unoccluded_pixels >= info.pixels for info in infos)
+    exact = sum(info.unoccluded_pixels == info.pixels for info in infos)
+    assert exact >= len(infos) // 2, [(i.pixels, i.unoccluded_pixels) for i in infos]

@@ -49,7 +49,8 @@ def test_tabletop_preset_ranges(manifest):
         for node in graph.objects:
             assert abs(node.location[0]) < half_w and abs(node.location[1]) < half_d
         distance = math.dist(graph.camera.location, graph.camera.look_at)
-        assert spec.camera.distance_range[0] - 1e-6 <= distance <= spec.camera.distance_range[1] + 1e-6
+        low, high = spec.camera.distance_range.support()
+        assert low - 1e-6 <= distance <= high + 1e-6
 
 
 def test_objects_do_not_overlap(manifest):

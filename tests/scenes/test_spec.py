@@ -26,6 +26,16 @@ def test_tabletop_preset_loads():
         ("name: x\nsamples: 0\n", r"samples: .*greater than or equal to 1"),
         ("- just\n- a list\n", r"expected a mapping"),
         ("objects: {}\n", r"name: Field required"),
+        ("name: x\nobjects:\n  count_range: [-2, 3]\n", r"objects\.count_range: expected values >= 0"),
+        (
+            "name: x\nlights:\n  energy_range: {kind: truncated_normal, mean: 9, std: -1, low: 0, high: 2}\n",
+            r"lights\.energy_range\.std: .*greater than 0",
+        ),
+        (
+            "name: x\ncamera:\n  fov_deg: {kind: choice, values: [40, 200]}\n",
+            r"camera\.fov_deg: expected values > 5",
+        ),
+        ("name: x\nresolution: [0, 64]\n", r"resolution\[0\]: .*greater than or equal to 8"),
     ],
 )
 def test_bad_spec_names_field_and_file(tmp_path, text, message):
@@ -48,3 +58,23 @@ def test_unknown_preset():
     """An unknown preset name says so."""
     with pytest.raises(SpecError, match="no built-in preset named 'nope'"):
         load_spec(Path("nope"))
+
+
+def test_distributions_load_from_yaml_and_round_trip(tmp_path):
+    """Every distribution form loads from YAML, and the dump loads back equal (old pairs stay pairs)."""
+    path = tmp_path / "dists.yaml"
+    path.write_text(
+        "name: d\n"
+        "objects:\n"
+        "  count_range: {kind: truncated_normal, mean: 5, std: 2, low: 1, high: 9}\n"
+        "  scale_range: {kind: log_uniform, low: 0.5, high: 2.0}\n"
+        "lights:\n"
+        "  count_range: 2\n"
+        "  temperature_k_range: {kind: choice, values: [2700, 4000, 6500], weights: [1, 2, 1]}\n"
+        "camera:\n"
+        "  distance_range: [1.0, 1.5]\n"
+    )
+    spec = load_spec(path)
+    dumped = spec.model_dump(mode="json")
+    assert dumped["camera"]["distance_range"] == [1.0, 1.5] and dumped["lights"]["count_range"] == 2
+    assert SceneSpec.model_validate(dumped) == spec
