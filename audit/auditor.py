@@ -1,13 +1,15 @@
 """Audit one rendered image against the reference index: pass, or reject with evidence.
 
-Three independent signals, any of which rejects:
+Four independent signals, any of which rejects:
 
 * ``phash``: the whole output is a near-exact copy of a reference;
 * ``global``: the whole output is a resized, cropped, recoloured, blurred or
   re-encoded copy of a reference (or of a large crop of one);
 * ``region``: a reference appears somewhere inside the output, e.g. as a poster
   on a wall, warped in perspective, relit and partly occluded (keypoints
-  verified by one homography, see :mod:`simulacra.audit.matching`).
+  verified by one homography, see :mod:`simulacra.audit.matching`);
+* ``face``: a face in the output has the identity of a face in a reference, in
+  whatever picture of that person (see :mod:`simulacra.audit.identity`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from simulacra.audit import descriptors as desc
+from simulacra.audit.identity import FaceEmbedder
 from simulacra.audit.index import ReferenceIndex
 from simulacra.audit.matching import MatchSettings, RegionMatch, ratio_matches, region_box, verify
 from simulacra.audit.thresholds import Thresholds
@@ -34,7 +37,9 @@ class SignalScore(BaseModel):
     """One signal's evidence: fires when ``score >= threshold``.
 
     Attributes:
-        score: cosine (global), consistent keypoints (region) or agreeing hash bits (phash).
+        score: cosine (global), consistent keypoints (region), agreeing hash bits (phash),
+            or 1 - euclidean distance of the closest face identity pair (face; 0 when
+            no face is found, so dlib's distance bound 0.6 is a threshold of 0.4).
         threshold: the score at which this signal rejects.
         reference: id of the reference this signal found closest, if any.
     """
@@ -76,7 +81,7 @@ class Verdict(BaseModel):
     verdict: Literal["pass", "reject"]
     reference: str | None
     score: float
-    signal: Literal["phash", "global", "region"] | None
+    signal: Literal["phash", "global", "region", "face"] | None
     signals: dict[str, SignalScore]
     region: tuple[int, int, int, int] | None = None
 
@@ -102,6 +107,7 @@ class Auditor:
         self.index = index
         self.thresholds = thresholds or index.thresholds
         self.match_settings = MatchSettings()
+        self.embedder = FaceEmbedder()
 
     def audit(self, rgb: np.ndarray, file: str | None = None) -> Verdict:
         """Compare one ``HxWx3`` uint8 RGB output against every reference.
@@ -116,12 +122,16 @@ class Auditor:
         }
         region_score, box = self._region(gray)
         signals["region"] = region_score
+        face_score, face_box = self._face(rgb)
+        signals["face"] = face_score
         ratios = {name: s.score / s.threshold for name, s in signals.items()}
         strongest = max(ratios, key=ratios.__getitem__)
         fired = [name for name, s in signals.items() if s.fired]
         signal = max(fired, key=ratios.__getitem__) if fired else None
         if signal is None:
             region = None
+        elif signal == "face" and face_box is not None:
+            region = face_box
         elif "region" in fired and box is not None:
             region = box
         else:
@@ -151,6 +161,24 @@ class Auditor:
         return SignalScore(
             score=round(float(sims[0, 0]), 4), threshold=self.thresholds.global_cosine, reference=reference
         )
+
+    def _face(self, rgb: np.ndarray) -> tuple[SignalScore, tuple[int, int, int, int] | None]:
+        threshold = round(1.0 - self.thresholds.face_distance, 4)
+        references = self.index.face_embeddings
+        faces = self.embedder.faces(rgb) if len(references) else []
+        if not faces:
+            return SignalScore(score=0.0, threshold=threshold), None
+        found = np.stack([f.embedding for f in faces])
+        distances = np.linalg.norm(found[:, None, :] - references[None, :, :], axis=2)
+        face, row = np.unravel_index(int(np.argmin(distances)), distances.shape)
+        reference = self.index.references[int(self.index.face_reference[row])].id
+        score = SignalScore(
+            score=round(max(0.0, 1.0 - float(distances[face, row])), 4),
+            threshold=threshold,
+            reference=reference,
+        )
+        b = faces[face].box
+        return score, (b.left, b.top, b.right, b.bottom)
 
     def _region(self, gray: np.ndarray) -> tuple[SignalScore, tuple[int, int, int, int] | None]:
         threshold = self.thresholds.region_inliers

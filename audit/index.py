@@ -2,21 +2,18 @@
 
 Built once from a folder of real photos (the ones that must not leak into a
 synthetic dataset), saved as a small directory, loaded by every auditing worker.
-Each reference is indexed as two views (as is and mirrored); each view as a
-global descriptor of the whole picture and of crops, a perceptual hash, and
-RootSIFT keypoints for finding it inside a larger render.
+What each reference is described by lives in :mod:`simulacra.audit.collect`; which
+faiss structure searches the descriptors (exact, or HNSW for large sets) in
+:mod:`simulacra.audit.search`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,91 +22,24 @@ import faiss
 import numpy as np
 
 from simulacra.audit import descriptors as desc
-from simulacra.audit.images import IMAGE_SUFFIXES, MAX_PIXELS, read_image
+from simulacra.audit import search
+from simulacra.audit.collect import Parts, Progress, describe_folder
+from simulacra.audit.identity import EMBEDDING_DIM
+from simulacra.audit.images import MAX_PIXELS
 from simulacra.audit.manifest import (
     FORMAT,
     FORMAT_VERSION,
     Manifest,
     ReferenceRecord,
-    SkippedFile,
-    ViewRecord,
     check_descriptors,
     current_descriptors,
     parse_manifest,
 )
-from simulacra.audit.references import SIDECAR, ReferenceSource, read_sidecar
 from simulacra.audit.thresholds import Thresholds
-from simulacra.errors import AssetError, ReferenceIndexError
+from simulacra.errors import ReferenceIndexError
 
-log = logging.getLogger(__name__)
-
-FRAME = 256.0  # keypoint coordinates live in a frame whose long side is this
-SIDES = (128, 192, 256, 320)  # resamplings a reference's keypoints are detected at
-MAX_FEATURES = 500  # per resampling
-# Whole picture, centre at 1/2 and 2/3, four corners at 1/2 and 2/3: a cropped copy still matches.
-CROPS = (
-    (0.0, 0.0, 1.0, 1.0),
-    *(((1 - s) / 2, (1 - s) / 2, (1 + s) / 2, (1 + s) / 2) for s in (0.5, 2 / 3)),
-    *((x, y, x + s, y + s) for s in (0.5, 2 / 3) for y in (0.0, 1 - s) for x in (0.0, 1 - s)),
-)
 _FILES = ("index.faiss", "keypoints.faiss", "arrays.npz")
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class _View:
-    """Descriptors of one view of one reference, as the builder computes them."""
-
-    phash: int
-    frame: tuple[float, float]
-    global_rows: np.ndarray
-    geometry: np.ndarray
-    keypoints: np.ndarray
-
-
-def _describe(gray: np.ndarray) -> _View:
-    h, w = gray.shape
-    rows = [
-        desc.global_descriptor(gray[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
-        for x0, y0, x1, y1 in CROPS
-    ]
-    geometry, keypoints = desc.multiscale_keypoints(gray, FRAME, SIDES, MAX_FEATURES)
-    scale = FRAME / max(h, w)
-    return _View(desc.phash(gray), (w * scale, h * scale), np.stack(rows), geometry, keypoints)
-
-
-def _sources(root: Path) -> tuple[list[tuple[Path, ReferenceSource]], list[SkippedFile]]:
-    """Image files under ``root`` with their records; ids from sidecars where present."""
-    images = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    listed: dict[Path, ReferenceSource] = {}
-    skipped = []
-    base = root.resolve()
-    for sidecar in sorted(root.rglob(SIDECAR)):
-        for record in read_sidecar(sidecar):
-            target = (sidecar.parent / record.file).resolve()
-            if not target.is_relative_to(base):
-                raise ReferenceIndexError(f"{sidecar}: file {record.file!r} lies outside {root}")
-            if target in listed:
-                raise ReferenceIndexError(f"{sidecar}: file {record.file!r} is listed by another sidecar too")
-            if not target.is_file():
-                log.warning("%s lists %s, which does not exist; skipped", sidecar, record.file)
-                skipped.append(
-                    SkippedFile(file=target.relative_to(base).as_posix(), reason="listed but missing")
-                )
-            listed[target] = record
-    found = []
-    for path in images:
-        rel = path.relative_to(root).as_posix()
-        record = listed.get(path.resolve())
-        found.append(
-            (path, record.model_copy(update={"file": rel}) if record else ReferenceSource(id=rel, file=rel))
-        )
-    ids = Counter(source.id for _, source in found)
-    repeated = [i for i, n in ids.items() if n > 1]
-    if repeated:
-        raise ReferenceIndexError(f"{root}: reference id {repeated[0]!r} is used by more than one image")
-    return found, skipped
+_ARRAYS = ("global_view", "keypoint_view", "keypoint_geometry", "face_embeddings", "face_reference")
 
 
 class ReferenceIndex:
@@ -128,6 +58,8 @@ class ReferenceIndex:
         self.global_view = arrays["global_view"]
         self.keypoint_view = arrays["keypoint_view"]
         self.keypoint_geometry = arrays["keypoint_geometry"]
+        self.face_embeddings = arrays["face_embeddings"]
+        self.face_reference = arrays["face_reference"]
         self.keypoint_desc = (
             keypoint_index.reconstruct_n(0, keypoint_index.ntotal)
             if keypoint_index.ntotal
@@ -172,65 +104,94 @@ class ReferenceIndex:
         root = Path(directory)
         if not root.is_dir():
             raise ReferenceIndexError(f"{root}: reference folder does not exist")
-        found, skipped = _sources(root)
-        references, views, global_view, kp_view = [], [], [], []
-        global_rows, kp_geometry, kp_desc = [], [], []
-        for done, (path, source) in enumerate(found, start=1):
-            try:
-                rgb, sha256 = read_image(path, max_pixels)
-                gray = desc.to_gray(rgb)
-            except (AssetError, ValueError) as exc:
-                log.warning("skipped reference %s: %s", path, exc)
-                skipped.append(SkippedFile(file=source.file, reason=str(exc)))
-            else:
-                index = len(references)
-                references.append(
-                    ReferenceRecord(
-                        **source.model_dump(), sha256=sha256, width=gray.shape[1], height=gray.shape[0]
-                    )
-                )
-                for mirrored, view_gray in ((False, gray), (True, np.ascontiguousarray(gray[:, ::-1]))):
-                    view = _describe(view_gray)
-                    number = len(views)
-                    views.append(
-                        ViewRecord(
-                            reference=index, mirrored=mirrored, frame=view.frame, phash=f"{view.phash:016x}"
-                        )
-                    )
-                    global_rows.append(view.global_rows)
-                    global_view += [number] * len(view.global_rows)
-                    kp_geometry.append(view.geometry)
-                    kp_desc.append(view.keypoints)
-                    kp_view += [number] * len(view.geometry)
-            if progress is not None:
-                progress(done, len(found))
-        if not references:
-            raise ReferenceIndexError(f"{root}: no readable reference images ({len(skipped)} skipped)")
-        global_index = faiss.IndexFlatIP(desc.GLOBAL_DIM)
-        global_index.add(np.concatenate(global_rows))
-        keypoint_index = faiss.IndexFlatIP(desc.KEYPOINT_DIM)
-        keypoint_index.add(np.concatenate(kp_desc))
+        parts = Parts()
+        describe_folder(parts, root, max_pixels=max_pixels, progress=progress)
+        if not parts.references:
+            raise ReferenceIndexError(f"{root}: no readable reference images ({len(parts.skipped)} skipped)")
+        return cls.assemble(parts, thresholds or Thresholds())
+
+    def add(
+        self, directory: Path | str, progress: Progress | None = None, *, max_pixels: int = MAX_PIXELS
+    ) -> tuple[ReferenceIndex, int]:
+        """A new index holding these references plus every new image under ``directory``.
+
+        Images already indexed (same id or same sha256) and unreadable ones are
+        skipped with a warning. The faiss structures are rebuilt, so the search kind
+        follows the new size. Thresholds carry over. Returns the index and how many
+        references were added.
+
+        Raises:
+            ReferenceIndexError: no folder, or a bad sidecar.
+        """
+        root = Path(directory)
+        if not root.is_dir():
+            raise ReferenceIndexError(f"{root}: reference folder does not exist")
+        parts = self.parts()
+        added = describe_folder(parts, root, max_pixels=max_pixels, progress=progress)
+        return type(self).assemble(parts, self.thresholds), added
+
+    def parts(self) -> Parts:
+        """This index's contents as plain arrays, to extend and :meth:`assemble` again."""
+        m = self.manifest
+        return Parts(
+            references=list(m.references),
+            views=list(m.views),
+            skipped=list(m.skipped),
+            global_rows=[self.global_index.reconstruct_n(0, self.global_index.ntotal)],
+            global_view=[self.global_view],
+            keypoint_desc=[self.keypoint_desc],
+            keypoint_geometry=[self.keypoint_geometry],
+            keypoint_view=[self.keypoint_view],
+            face_embeddings=[self.face_embeddings],
+            face_reference=[self.face_reference],
+        )
+
+    @classmethod
+    def assemble(
+        cls,
+        parts: Parts,
+        thresholds: Thresholds,
+        *,
+        global_approx_from: int = search.GLOBAL_APPROX_FROM,
+        keypoint_approx_from: int = search.KEYPOINT_APPROX_FROM,
+    ) -> ReferenceIndex:
+        """Build the faiss structures (kind chosen by size) and the manifest for ``parts``."""
+        global_rows, keypoint_desc = parts.array("global_rows"), parts.array("keypoint_desc")
+        kinds = {
+            "global": search.choose(len(global_rows), global_approx_from),
+            "keypoints": search.choose(len(keypoint_desc), keypoint_approx_from),
+        }
+        global_index = search.build(global_rows, kinds["global"])
+        keypoint_index = search.build(keypoint_desc, kinds["keypoints"])
+        references = parts.references
         content = json.dumps([[r.id, r.sha256] for r in sorted(references, key=lambda r: r.id)])
         content += json.dumps(current_descriptors(), sort_keys=True)
+        arrays = {name: parts.array(name) for name in _ARRAYS}
         manifest = Manifest(
             format=FORMAT,
             format_version=FORMAT_VERSION,
             builder=_builder(),
             content_hash=hashlib.sha256(content.encode()).hexdigest(),
             descriptors=current_descriptors(),
-            thresholds=thresholds or Thresholds(),
+            search=kinds,
+            thresholds=thresholds,
             references=references,
-            skipped=skipped,
-            views=views,
-            counts={"global": global_index.ntotal, "keypoints": keypoint_index.ntotal},
+            skipped=parts.skipped,
+            views=parts.views,
+            counts={
+                "global": global_index.ntotal,
+                "keypoints": keypoint_index.ntotal,
+                "faces": len(arrays["face_reference"]),
+            },
             files={},
         )
-        arrays = {
-            "global_view": np.array(global_view, np.int32),
-            "keypoint_view": np.array(kp_view, np.int32),
-            "keypoint_geometry": np.concatenate(kp_geometry).astype(np.float32),
-        }
         return cls(manifest, arrays, global_index, keypoint_index)
+
+    def with_thresholds(self, thresholds: Thresholds) -> ReferenceIndex:
+        """The same index with other default thresholds (e.g. after calibration); save to keep them."""
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        manifest = self.manifest.model_copy(update={"thresholds": thresholds})
+        return type(self)(manifest, arrays, self.global_index, self.keypoint_index)
 
     def save(self, path: Path | str) -> Path:
         """Write the index as a directory: ``index.json``, two faiss files, ``arrays.npz``.
@@ -253,12 +214,7 @@ class ReferenceIndex:
             staging.chmod(0o755)  # mkdtemp makes it private; an index is meant to be shared
             faiss.write_index(self.global_index, str(staging / "index.faiss"))
             faiss.write_index(self.keypoint_index, str(staging / "keypoints.faiss"))
-            np.savez(
-                staging / "arrays.npz",
-                global_view=self.global_view,
-                keypoint_view=self.keypoint_view,
-                keypoint_geometry=self.keypoint_geometry,
-            )
+            np.savez(staging / "arrays.npz", **{name: getattr(self, name) for name in _ARRAYS})
             files = {name: hashlib.sha256((staging / name).read_bytes()).hexdigest() for name in _FILES}
             manifest = self.manifest.model_copy(update={"files": files})
             (staging / "index.json").write_text(manifest.model_dump_json(indent=1) + "\n", encoding="utf-8")
@@ -296,14 +252,11 @@ class ReferenceIndex:
             if hashlib.sha256(file.read_bytes()).hexdigest() != manifest.files.get(name):
                 raise ReferenceIndexError(f"{file}: checksum does not match index.json (corrupt or replaced)")
         indexes = {}
-        for name, dim, count in (
-            ("index.faiss", desc.GLOBAL_DIM, manifest.counts.get("global")),
-            ("keypoints.faiss", desc.KEYPOINT_DIM, manifest.counts.get("keypoints")),
+        for name, kind, dim, count in (
+            ("index.faiss", "global", desc.GLOBAL_DIM, manifest.counts.get("global")),
+            ("keypoints.faiss", "keypoints", desc.KEYPOINT_DIM, manifest.counts.get("keypoints")),
         ):
-            try:
-                index = faiss.read_index(str(root / name))
-            except RuntimeError as exc:
-                raise ReferenceIndexError(f"{root / name}: not a readable faiss index") from exc
+            index = search.read(str(root / name), manifest.search.get(kind, "Flat"))
             if index.d != dim or index.ntotal != count:
                 raise ReferenceIndexError(
                     f"{root / name}: holds {index.ntotal} vectors of {index.d} dims, "
@@ -321,6 +274,8 @@ class ReferenceIndex:
             "views": len(m.views),
             "global_vectors": self.global_index.ntotal,
             "keypoints": self.keypoint_index.ntotal,
+            "faces": len(self.face_reference),
+            "search": dict(m.search),
             "skipped": [s.model_dump() for s in m.skipped],
             "licenses": dict(Counter(r.license or "unknown" for r in m.references)),
             "descriptors": m.descriptors,
@@ -333,17 +288,21 @@ class ReferenceIndex:
 def _load_arrays(path: Path, manifest: Manifest) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in ("global_view", "keypoint_view", "keypoint_geometry")}
+            arrays = {k: npz[k] for k in _ARRAYS}
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceIndexError(f"{path}: cannot read index arrays ({exc})") from exc
     views = len(manifest.views)
     gv, kv, kg = arrays["global_view"], arrays["keypoint_view"], arrays["keypoint_geometry"]
+    fe, fr = arrays["face_embeddings"], arrays["face_reference"]
     if (
         gv.shape != (manifest.counts.get("global"),)
         or kv.shape != (manifest.counts.get("keypoints"),)
         or kg.shape != (len(kv), 4)
+        or fr.shape != (manifest.counts.get("faces"),)
+        or fe.shape != (len(fr), EMBEDDING_DIM)
         or (gv.size and not 0 <= gv.min() <= gv.max() < views)
         or (kv.size and (not 0 <= kv.min() <= kv.max() < views or np.any(np.diff(kv) < 0)))
+        or (fr.size and not 0 <= fr.min() <= fr.max() < len(manifest.references))
     ):
         raise ReferenceIndexError(f"{path}: array shapes or view numbers do not match index.json")
     return arrays

@@ -17,7 +17,7 @@ from simulacra.audit.thresholds import Thresholds
 from simulacra.errors import ReferenceIndexError
 
 FORMAT = "simulacra.reference-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: face identity embeddings, search kind by size
 
 
 class _Frozen(BaseModel):
@@ -60,6 +60,7 @@ class Manifest(_Frozen):
     builder: str
     content_hash: str
     descriptors: dict[str, dict[str, Any]]
+    search: dict[str, str]
     thresholds: Thresholds
     references: list[ReferenceRecord]
     skipped: list[SkippedFile]
@@ -70,7 +71,10 @@ class Manifest(_Frozen):
 
 def current_descriptors() -> dict[str, dict[str, Any]]:
     """Descriptor names, versions and dims this code computes; saved indexes must agree."""
-    from simulacra.audit import index  # the keypoint frame and sides live with the builder
+    from simulacra.audit import (
+        collect,  # the keypoint frame and sides live with the builder
+        identity,
+    )
 
     return {
         "global": {"name": desc.GLOBAL_NAME, "version": desc.GLOBAL_VERSION, "dim": desc.GLOBAL_DIM},
@@ -78,11 +82,16 @@ def current_descriptors() -> dict[str, dict[str, Any]]:
             "name": desc.KEYPOINT_NAME,
             "version": desc.KEYPOINT_VERSION,
             "dim": desc.KEYPOINT_DIM,
-            "frame": index.FRAME,
-            "sides": list(index.SIDES),
-            "max_features": index.MAX_FEATURES,
+            "frame": collect.FRAME,
+            "sides": list(collect.SIDES),
+            "max_features": collect.MAX_FEATURES,
         },
         "phash": {"name": "dct-phash", "version": 1, "bits": 64},
+        "face": {
+            "name": identity.EMBEDDING_NAME,
+            "version": identity.EMBEDDING_VERSION,
+            "dim": identity.EMBEDDING_DIM,
+        },
     }
 
 

@@ -18,6 +18,8 @@ class Thresholds(BaseModel):
         global_cosine: cosine similarity of whole-image global descriptors (-1..1).
         region_inliers: keypoints consistent with one homography onto a reference.
         phash_bits: agreeing bits of the 64-bit perceptual hash (32 = unrelated).
+        face_distance: euclidean distance between dlib face identity embeddings at or
+            *below* which a face in the output is taken for a reference's person.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,3 +35,7 @@ class Thresholds(BaseModel):
     region_inliers: int = Field(5, ge=4)
     # phash: clean max 48 bits; whole-image edits min 62 (crops break it, by design).
     phash_bits: int = Field(54, ge=33, le=64)
+    # face: dlib's own operating point for its ResNet embeddings (0.6; 99.38% on LFW pairs).
+    # Offline only one real face was available (the astronaut); see BENCHMARKS.md for its
+    # distances under edits and the clean false-positive count.
+    face_distance: float = Field(0.6, gt=0.0, le=2.0)

@@ -63,10 +63,17 @@ def test_build_save_load_roundtrip(demo_index: ReferenceIndex, saved: Path, phot
 
 
 def test_index_stores_descriptors_not_images(saved: Path) -> None:
-    """The saved arrays are view numbers and keypoint geometry only; no pixel array is kept."""
+    """The saved arrays are view numbers, keypoint geometry and face embeddings; no pixel array."""
     with np.load(saved / "arrays.npz", allow_pickle=False) as arrays:
-        assert sorted(arrays.files) == ["global_view", "keypoint_geometry", "keypoint_view"]
+        assert sorted(arrays.files) == [
+            "face_embeddings",
+            "face_reference",
+            "global_view",
+            "keypoint_geometry",
+            "keypoint_view",
+        ]
         assert arrays["keypoint_geometry"].shape[1] == 4
+        assert arrays["face_embeddings"].shape == (len(arrays["face_reference"]), 128)
     manifest = json.loads((saved / "index.json").read_text())
     assert set(manifest["references"][0]) == {"id", "file", "license", "source", "sha256", "width", "height"}
 
