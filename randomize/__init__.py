@@ -21,7 +21,12 @@ from simulacra.randomize.distributions import (
 )
 from simulacra.randomize.lights import Light, LightParams, sample_lights, temperature_to_rgb
 from simulacra.randomize.materials import Material, MaterialParams, sample_material
-from simulacra.randomize.placement import place_on_surface
+from simulacra.randomize.placement import (
+    place_in_volume,
+    place_on_grid,
+    place_on_surface,
+    random_rotation_deg,
+)
 
 __all__ = [
     "DISTRIBUTION_KINDS",
@@ -40,7 +45,10 @@ __all__ = [
     "Uniform",
     "derive_seed",
     "int_uniform",
+    "place_in_volume",
+    "place_on_grid",
     "place_on_surface",
+    "random_rotation_deg",
     "sample_lights",
     "sample_material",
     "sample_orbit_camera",

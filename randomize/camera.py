@@ -6,7 +6,7 @@ import math
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from simulacra.randomize.distributions import FloatDist, within
 
@@ -22,6 +22,10 @@ class OrbitCameraParams(BaseModel):
     elevation_deg_range: Annotated[FloatDist, within(-90.0, 90.0)] = (20.0, 45.0)
     azimuth_deg_range: FloatDist = (-40.0, 40.0)
     fov_deg: Annotated[FloatDist, within(5.0, 170.0, strict=True)] = 50.0
+    min_visible_pixels: int = Field(
+        0, ge=0, description="redraw the camera while a labeled object shows fewer pixels; 0 = off"
+    )
+    max_redraws: int = Field(4, ge=0, le=64, description="camera redraws before objects under k go unlabeled")
 
 
 class CameraPose(BaseModel):

@@ -56,7 +56,7 @@ def _asset_path(manifest: Manifest, ref: AssetRef) -> str:
 
 
 def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dict[str, int]:
-    """Create the graph's objects, lights, camera and world; returns object name -> instance id."""
+    """Create the graph's objects, fixtures, lights, camera and world; returns object name -> instance id."""
     import bpy
 
     width, height = graph.resolution
@@ -94,13 +94,21 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
         name = f"instance_{node.instance_id}"
         mesh.set_name(name)
         mesh.set_location(list(node.location))
-        mesh.set_rotation_euler([0.0, 0.0, math.radians(node.yaw_deg)])
+        mesh.set_rotation_euler([math.radians(a) for a in (node.rotation_deg or (0.0, 0.0, node.yaw_deg))])
         mesh.set_scale([node.scale] * 3)
         if node.texture is not None and node.texture.normal is not None:
             ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
         mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, manifest))
         mesh.blender_obj.pass_index = node.instance_id
         names[name] = node.instance_id
+
+    for index, box in enumerate(graph.environment or ()):
+        piece = bproc.object.create_primitive("CUBE")
+        piece.set_name(f"environment_{index}")
+        piece.set_scale([extent / 2 for extent in box.size])
+        piece.set_location(list(box.location))
+        piece.replace_materials(_material(bproc, f"environment_{index}", box.material))
+        piece.blender_obj.pass_index = UNLABELED_PASS_INDEX + 100 + index
 
     for index, node in enumerate(graph.posters):
         image = bpy.data.images.load(_asset_path(manifest, node.asset), check_existing=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,3 +45,14 @@ class Frame:
     instances: tuple[InstanceInfo, ...]
     backend: str
     seconds: float
+
+    def without_instances(self, ids: set[int]) -> Frame:
+        """The frame with objects ``ids`` unlabeled: background in both masks, off the instance list."""
+        if not ids:
+            return self
+        hidden = np.isin(self.instance_mask, list(ids))
+        instance_mask, class_mask = self.instance_mask.copy(), self.class_mask.copy()
+        instance_mask[hidden] = 0
+        class_mask[hidden] = 0
+        instances = tuple(info for info in self.instances if info.instance_id not in ids)
+        return replace(self, instance_mask=instance_mask, class_mask=class_mask, instances=instances)

@@ -125,6 +125,18 @@ class Renderer:
                 bproc.clean_up(clean_up_camera=False)
         return self._frame(graph, data, names, camera_to_world, unoccluded, time.perf_counter() - started)
 
+    def settle(self, graph: SceneGraph) -> SceneGraph:
+        """The graph with its objects at their rigid-body rest poses; the scene is cleared afterwards."""
+        if self._bproc is None:
+            raise RenderError("Renderer.settle() called outside its `with` block")
+        from simulacra.render.physics import settle
+
+        with _console_to(self._log):  # type: ignore[arg-type]
+            try:
+                return settle(self._bproc, graph, self.manifest)
+            finally:
+                self._bproc.clean_up(clean_up_camera=False)
+
     def _unoccluded(
         self, names: dict[str, int], camera_to_world: np.ndarray, size: tuple[int, int]
     ) -> dict[int, int]:

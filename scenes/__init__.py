@@ -9,7 +9,7 @@ from simulacra.scenes.graph import (
     SceneGraph,
     SurfaceNode,
 )
-from simulacra.scenes.resolver import resolve
+from simulacra.scenes.resolver import redraw_camera, resolve
 from simulacra.scenes.spec import SceneSpec, load_spec, spec_from_dict
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "SceneSpec",
     "SurfaceNode",
     "load_spec",
+    "redraw_camera",
     "resolve",
     "spec_from_dict",
 ]

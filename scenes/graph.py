@@ -63,6 +63,7 @@ class ObjectNode(_Node):
     scale: float
     material: Material
     texture: PackMaterialNode | None = None
+    rotation_deg: Vec3 | None = None  # full XYZ Euler rotation (replaces yaw_deg) when placed tumbling
 
 
 class PosterNode(_Node):
@@ -73,6 +74,14 @@ class PosterNode(_Node):
     yaw_deg: float
     width: float
     height: float
+
+
+class BoxNode(_Node):
+    """An unlabeled box (bin wall, shelf board): centre, full size along x, y, z, and material."""
+
+    location: Vec3
+    size: Vec3
+    material: Material
 
 
 class BackgroundNode(_Node):
@@ -100,6 +109,10 @@ class SceneGraph(_Node):
     camera: CameraPose
     posters: tuple[PosterNode, ...]
     background: BackgroundNode
+    camera_redraws: int | None = None  # set when camera.min_visible_pixels redrew the camera
+    unannotated: tuple[int, ...] | None = None  # instance ids left unlabeled: under the pixel minimum
+    environment: tuple[BoxNode, ...] | None = None  # bin walls, shelves; absent on a bare table
+    settled: bool | None = None  # True once physics_drop poses were replaced by the simulated rest poses
 
     def assets(self) -> tuple[AssetRef, ...]:
         """Every asset the scene uses, once each, sorted by id."""
@@ -119,8 +132,8 @@ class SceneGraph(_Node):
     def to_json(self) -> str:
         """Canonical compact JSON: the same graph always gives the same bytes.
 
-        Unset optional nodes (``texture``) are left out, so graphs without packs keep the
-        bytes they had before packs existed.
+        Unset optional nodes and fields (``texture``, ``camera_redraws``, ...) are left out,
+        so graphs that do not use a feature keep the bytes they had before it existed.
         """
         return self.model_dump_json(exclude_none=True)
 

@@ -16,11 +16,15 @@ from simulacra.assets_manifest import AssetRecord, Manifest
 from simulacra.errors import AssetError, SpecError
 from simulacra.randomize import (
     derive_seed,
+    place_in_volume,
+    place_on_grid,
     place_on_surface,
+    random_rotation_deg,
     sample_lights,
     sample_material,
     sample_orbit_camera,
 )
+from simulacra.scenes.environment import Support, resolve_environment
 from simulacra.scenes.graph import BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.spec import SceneSpec
@@ -58,6 +62,70 @@ def _footprint_radius(record: AssetRecord, scale: float) -> float:
     return math.hypot(max(abs(x0), abs(x1)), max(abs(y0), abs(y1))) * scale
 
 
+def _sphere_radius(record: AssetRecord, scale: float) -> float:
+    corners = np.abs(np.asarray(record.bounds, dtype=float)).max(axis=0)  # type: ignore[arg-type]
+    return float(np.linalg.norm(corners)) * scale
+
+
+def _place_objects(
+    spec: SceneSpec, drawn: list, supports: list[Support], *, rng: np.random.Generator
+) -> list[ObjectNode]:
+    """Object nodes on the supports, dealt out in turn; objects with no spot are left out."""
+    objects: list[ObjectNode] = []
+    for index, support in enumerate(supports):
+        objects += _place_on_support(spec, drawn[index :: len(supports)], support, len(objects), rng=rng)
+    return objects
+
+
+def _place_on_support(
+    spec: SceneSpec, drawn: list, support: Support, first_id: int, *, rng: np.random.Generator
+) -> list[ObjectNode]:
+    """Object nodes at the spots ``objects.placement`` draws on one support."""
+    surface_size = support.size
+    mode = spec.objects.placement
+    tumbling = mode in ("in_volume", "physics_drop")
+    if tumbling:
+        spots = place_in_volume(
+            [_sphere_radius(r, s) for r, s, _, _ in drawn], surface_size, spec.objects.height_range, rng=rng
+        )
+    elif mode == "grid":
+        radii = [_footprint_radius(r, s) for r, s, _, _ in drawn]
+        spots = place_on_grid(radii, surface_size, spec.objects.grid, spec.objects.grid_jitter, rng=rng)
+    else:
+        spots = place_on_surface([_footprint_radius(r, s) for r, s, _, _ in drawn], surface_size, rng=rng)
+    objects = []
+    for (record, scale, material, texture), spot in zip(drawn, spots, strict=True):
+        if spot is None:
+            continue
+        rotation = None
+        if tumbling:
+            x, y, z = spot
+            rotation = random_rotation_deg(rng=rng)
+            yaw = rotation[2]
+        else:
+            x, y, yaw = spot
+            z = round(0.0 - record.bounds[0][2] * scale, 6)  # type: ignore[index]  (lowest point to z = 0)
+        location = (x, y, z) if support.centre == (0.0, 0.0, 0.0) else _offset((x, y, z), support.centre)
+        objects.append(
+            ObjectNode(
+                instance_id=first_id + len(objects) + 1,
+                asset=asset_ref(record),
+                category=record.category or "",
+                location=location,
+                yaw_deg=yaw,
+                scale=round(scale * record.unit_scale, 9),
+                material=material,
+                texture=texture,
+                rotation_deg=rotation,
+            )
+        )
+    return objects
+
+
+def _offset(point: tuple[float, float, float], by: tuple[float, float, float]) -> tuple[float, float, float]:
+    return (round(point[0] + by[0], 6), round(point[1] + by[1], 6), round(point[2] + by[2], 6))
+
+
 def resolve(
     spec: SceneSpec,
     manifest: Manifest,
@@ -89,39 +157,25 @@ def resolve(
         material=sample_material(spec.surface.material, rng=rng),
         texture=draw_pack(spec.surface.material, surface_packs, rng=rng),
     )
+    environment, supports = resolve_environment(spec.environment, surface.size, rng=rng)
     drawn = []
     for _ in range(spec.objects.count_range.draw(rng=rng)):
         record = meshes[int(rng.integers(len(meshes)))]
         scale = spec.objects.scale_range.draw(rng=rng)  # bounds are already in normalized units
         material = sample_material(spec.objects.material, rng=rng)
         drawn.append((record, scale, material, draw_pack(spec.objects.material, object_packs, rng=rng)))
-    spots = place_on_surface([_footprint_radius(r, s) for r, s, _, _ in drawn], surface.size, rng=rng)
-    objects = []
-    for (record, scale, material, texture), spot in zip(drawn, spots, strict=True):
-        if spot is None:
-            continue
-        x, y, yaw = spot
-        ground = 0.0 - record.bounds[0][2] * scale  # type: ignore[index]  (lift the lowest point to z = 0)
-        objects.append(
-            ObjectNode(
-                instance_id=len(objects) + 1,
-                asset=asset_ref(record),
-                category=record.category or "",
-                location=(x, y, round(ground, 6)),
-                yaw_deg=yaw,
-                scale=round(scale * record.unit_scale, 9),
-                material=material,
-                texture=texture,
-            )
-        )
+    objects = _place_objects(spec, drawn, supports, rng=rng)
+    height = _LOOK_AT_HEIGHT
+    if environment is not None:  # look at the middle of the levels objects stand on
+        height = round(height + float(np.mean([s.centre[2] for s in supports])), 6)
     if objects:
         target = (
             round(float(np.mean([o.location[0] for o in objects])), 6),
             round(float(np.mean([o.location[1] for o in objects])), 6),
-            _LOOK_AT_HEIGHT,
+            height,
         )
     else:
-        target = (0.0, 0.0, _LOOK_AT_HEIGHT)
+        target = (0.0, 0.0, height)
     lights = sample_lights(spec.lights, target, rng=rng)
     camera = sample_orbit_camera(spec.camera, target, rng=rng)
 
@@ -163,4 +217,16 @@ def resolve(
         camera=camera,
         posters=tuple(poster_nodes),
         background=background,
+        environment=environment,
     )
+
+
+def redraw_camera(spec: SceneSpec, graph: SceneGraph, redraw: int) -> SceneGraph:
+    """The graph seen from camera draw number ``redraw`` (1, 2, ...), for the visibility rule.
+
+    The draw comes from a generator derived from the image seed and ``redraw``, so the
+    n-th redraw of an image is always the same camera; everything else stays as resolved.
+    """
+    rng = np.random.default_rng(derive_seed(graph.seed, redraw))
+    camera = sample_orbit_camera(spec.camera, graph.camera.look_at, rng=rng)
+    return graph.model_copy(update={"camera": camera, "camera_redraws": redraw})

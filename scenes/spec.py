@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -48,6 +48,18 @@ class ObjectsSpec(_Strict):
     categories: tuple[str, ...] = Field(default=(), description="allowed categories; empty means all")
     scale_range: Positive = (0.8, 1.3)
     material: MaterialParams = MaterialParams()
+    placement: Literal["on_surface", "grid", "in_volume", "physics_drop"] = Field(
+        "on_surface",
+        description="on_surface: upright, apart; grid: rows x cols cells with jitter; in_volume: floating "
+        "with any rotation; physics_drop: dropped with any rotation and settled by rigid-body simulation",
+    )
+    grid: tuple[Annotated[int, Field(ge=1, le=50)], Annotated[int, Field(ge=1, le=50)]] = Field(
+        (3, 3), description="grid placement: rows, columns"
+    )
+    grid_jitter: float = Field(0.2, ge=0.0, le=1.0, description="grid placement: offset, fraction of a cell")
+    height_range: Positive = Field(
+        (0.05, 0.4), description="in_volume / physics_drop: gap below an object's bounding sphere"
+    )
 
 
 class PostersSpec(_Strict):
@@ -58,6 +70,23 @@ class PostersSpec(_Strict):
     width_range: Positive = (0.6, 0.9)
     distance_range: Positive = Field((0.45, 0.7), description="behind the objects' centre, metres")
     center_height_range: FloatDist = (0.05, 0.2)
+
+
+class EnvironmentSpec(_Strict):
+    """Unlabeled fixtures on the surface: none (``table``), an open ``bin``, or ``shelves``.
+
+    ``bin``: walls of ``height_range`` around a ``width_range`` x ``depth_range`` floor;
+    objects go inside. ``shelves``: ``levels_range`` boards ``height_range`` apart in a
+    frame; objects are spread over the levels, in turn.
+    """
+
+    kind: Literal["table", "bin", "shelves"] = "table"
+    width_range: Positive = (0.5, 0.7)
+    depth_range: Positive = (0.35, 0.5)
+    height_range: Positive = Field((0.15, 0.25), description="bin wall height or shelf spacing, metres")
+    levels_range: Annotated[IntDist, within(1, 12)] = (3, 4)
+    thickness: float = Field(0.02, gt=0.0, le=0.2, description="walls and boards, metres")
+    material: MaterialParams = MaterialParams(saturation_range=(0.0, 0.25), value_range=(0.2, 0.55))
 
 
 class BackgroundSpec(_Strict):
@@ -79,6 +108,7 @@ class SceneSpec(_Strict):
     camera: OrbitCameraParams = OrbitCameraParams()
     posters: PostersSpec = PostersSpec()
     background: BackgroundSpec = BackgroundSpec()
+    environment: EnvironmentSpec = EnvironmentSpec()
 
 
 def _yaml_path(location: tuple[int | str, ...]) -> str:

@@ -7,7 +7,6 @@ stderr with exit code 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from enum import Enum
 from pathlib import Path
@@ -17,10 +16,12 @@ import typer
 from rich.logging import RichHandler
 
 from simulacra.assets_cli import assets_app, schema_app
+from simulacra.audit_cli import audit_app, index_app
 from simulacra.console import err, progress_bars
 from simulacra.errors import SimulacraError
 from simulacra.refine_cli import refine_app
 from simulacra.render.devices import DEVICE_CHOICES
+from simulacra.scenes_cli import scenes_app
 
 if TYPE_CHECKING:
     from simulacra.pipeline import Job
@@ -31,11 +32,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Privacy-aware procedural scene synthesis: render, label, audit.",
 )
-index_app = typer.Typer(no_args_is_help=True, help="Build and inspect reference indexes of real images.")
 app.add_typer(index_app, name="index")
+app.add_typer(audit_app, name="audit")
 app.add_typer(assets_app, name="assets")
 app.add_typer(schema_app, name="schema")
 app.add_typer(refine_app, name="refine")
+app.registered_commands += scenes_app.registered_commands  # rerender, sweep: top-level
 
 Device = Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 DeviceOption = Annotated[Device, typer.Option(help="Cycles device; auto takes a GPU if Cycles finds one.")]
@@ -133,61 +135,6 @@ def _render(job: Job) -> None:
     err.print(f"COCO: {result.coco}")
     if audit.index:
         err.print(f"audit log: {result.out / 'audit.jsonl'}")
-
-
-@index_app.command("build")
-def index_build(
-    directory: Annotated[
-        Path, typer.Argument(help="Folder of real reference images (searched recursively).")
-    ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Index folder to write.")],
-) -> None:
-    """Index real reference images: descriptors and hashes only, never the images."""
-    from simulacra.audit import ReferenceIndex
-    from simulacra.pipeline import check_output_folder
-
-    if not directory.is_dir():
-        raise SimulacraError(f"reference folder {directory} does not exist")
-    check_output_folder(out)
-    with progress_bars("indexing") as (update,):
-        index = ReferenceIndex.build(directory, progress=update)
-    index.save(out)
-    info = index.info()
-    err.print(f"indexed {info['references']} references into {out}, skipped {len(info['skipped'])}")
-
-
-@index_app.command("info")
-def index_info(index: Annotated[Path, typer.Argument(help="Index folder.")]) -> None:
-    """Print an index's summary as JSON."""
-    from simulacra.audit import ReferenceIndex
-
-    typer.echo(json.dumps(ReferenceIndex.load(index).info(), indent=2))
-
-
-@app.command()
-def audit(
-    directory: Annotated[Path, typer.Argument(help="Folder of images to audit (e.g. a dataset's images/).")],
-    index: Annotated[Path, typer.Option(help="Reference index folder.")],
-    json_out: Annotated[Path, typer.Option("--json", help="Where to write the verdicts (JSON list).")],
-) -> None:
-    """Audit images against a reference index; exit 1 if any is rejected."""
-    from simulacra.audit import Auditor, ReferenceIndex, read_image
-
-    auditor = Auditor(ReferenceIndex.load(index))
-    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
-    if not files:
-        raise SimulacraError(f"no images found in {directory}")
-    verdicts = []
-    with progress_bars("auditing") as (update,):
-        for path in files:
-            rgb, _ = read_image(path)
-            verdicts.append(auditor.audit(rgb, file=str(path.relative_to(directory))))
-            update(len(verdicts), len(files))
-    json_out.write_text(json.dumps([v.to_dict() for v in verdicts], indent=2) + "\n")
-    rejected = sum(v.verdict == "reject" for v in verdicts)
-    err.print(f"{len(verdicts)} audited, {rejected} rejected; verdicts in {json_out}")
-    if rejected:
-        raise typer.Exit(1)
 
 
 def run(argv: list[str]) -> int:

@@ -30,6 +30,7 @@ from simulacra.render import Renderer, RenderSettings
 if TYPE_CHECKING:
     from simulacra.refine.refiner import Refiner
 from simulacra.render.devices import available_gpu_devices, choose_device
+from simulacra.scene_render import render_scene
 from simulacra.scenes import SceneGraph, SceneSpec, resolve
 
 log = logging.getLogger(__name__)
@@ -288,7 +289,7 @@ def _render_item(prepared: PreparedJob, item: WorkItem, renderer: Renderer, writ
             attempt=attempt,
             exclude=excluded,
         )
-        frame = renderer.render(graph)
+        graph, frame = render_scene(renderer, graph, item.spec)  # render-time rules (visibility)
         if refiner is not None:
             frame = dataclasses.replace(frame, rgb=refiner.apply(frame.rgb))
         if auditor is None:

@@ -98,3 +98,18 @@ def test_nothing_left_to_sample(manifest):
     mugs = frozenset(r.id for r in manifest.of_kind("mesh") if r.category == "mug")
     with pytest.raises(AssetError, match="no mesh asset is left"):
         resolve(spec, manifest, job_seed=0, image_index=0, exclude=mugs)
+
+
+def test_camera_redraw_is_seeded_and_recorded():
+    """The n-th camera redraw of an image is always the same pose, differs from the first, and is recorded."""
+    from simulacra.assets_manifest import builtin_manifest
+    from simulacra.scenes import SceneSpec, redraw_camera, resolve
+
+    spec = SceneSpec(name="redraw")
+    graph = resolve(spec, builtin_manifest(), job_seed=1, image_index=2)
+    first, again = redraw_camera(spec, graph, 1), redraw_camera(spec, graph, 1)
+    assert first == again and first.camera != graph.camera
+    assert first.camera != redraw_camera(spec, graph, 2).camera
+    assert first.camera.look_at == graph.camera.look_at and first.objects == graph.objects
+    assert '"camera_redraws":1' in first.to_json()
+    assert "camera_redraws" not in graph.to_json() and "unannotated" not in graph.to_json()

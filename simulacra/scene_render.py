@@ -1,0 +1,48 @@
+"""Render one resolved scene graph under the spec's render-time rules.
+
+Some rules can only be checked on the rendered frame: ``camera.min_visible_pixels``
+needs each labeled object's visible pixel count, and ``physics_drop`` poses come from a
+rigid-body simulation run in Blender. The camera is redrawn (a bounded,
+seeded number of times, :func:`~simulacra.scenes.redraw_camera`) until every labeled
+object shows at least that many pixels. If no draw meets the rule, the draw with the
+fewest objects under the minimum is kept and those objects are left unlabeled (masks
+and COCO), listed in the graph's ``unannotated``: a too-small object is ambiguous as a
+label, but the rest of the image is still good data.
+"""
+
+from __future__ import annotations
+
+from simulacra.render import Frame, Renderer
+from simulacra.scenes import SceneGraph, SceneSpec, redraw_camera
+
+
+def under_minimum(graph: SceneGraph, frame: Frame, minimum: int) -> set[int]:
+    """Instance ids of the graph's objects showing fewer than ``minimum`` pixels (hidden ones too)."""
+    pixels = {info.instance_id: info.pixels for info in frame.instances}
+    return {node.instance_id for node in graph.objects if pixels.get(node.instance_id, 0) < minimum}
+
+
+def render_scene(renderer: Renderer, graph: SceneGraph, spec: SceneSpec) -> tuple[SceneGraph, Frame]:
+    """Render ``graph``; returns the graph as finally rendered (poses, camera, unlabeled ids) and its frame.
+
+    A ``physics_drop`` graph is settled first, so the graph written is the one rendered.
+    """
+    if spec.objects.placement == "physics_drop" and not graph.settled:
+        graph = renderer.settle(graph)
+    frame = renderer.render(graph)
+    minimum = spec.camera.min_visible_pixels
+    if minimum == 0:
+        return graph, frame
+    best = (under_minimum(graph, frame, minimum), graph, frame)
+    for redraw in range(1, spec.camera.max_redraws + 1):
+        if not best[0]:
+            break
+        candidate = redraw_camera(spec, graph, redraw)
+        candidate_frame = renderer.render(candidate)
+        small = under_minimum(candidate, candidate_frame, minimum)
+        if len(small) < len(best[0]):
+            best = (small, candidate, candidate_frame)
+    small, graph, frame = best
+    if small:
+        graph = graph.model_copy(update={"unannotated": tuple(sorted(small))})
+    return graph, frame.without_instances(small)
