@@ -17,6 +17,7 @@ and ``[low, high]`` pairs serialize back to the short form, so specs round-trip.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -57,12 +58,12 @@ DISTRIBUTION_KINDS = frozenset(
 )
 
 
-class _Distribution(BaseModel):
+class _Distribution(BaseModel, ABC):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @abstractmethod
     def support(self) -> tuple[float, float]:
         """The smallest and largest value a draw can take."""
-        raise NotImplementedError
 
 
 class _Interval(_Distribution):
