@@ -27,9 +27,17 @@ from simulacra.randomize.placement import (
     place_on_surface,
     random_rotation_deg,
 )
+from simulacra.randomize.sensor import (
+    SENSOR_ORDER,
+    SensorEffect,
+    SensorParams,
+    apply_sensor,
+    sample_sensor,
+)
 
 __all__ = [
     "DISTRIBUTION_KINDS",
+    "SENSOR_ORDER",
     "CameraPose",
     "Choice",
     "Constant",
@@ -41,8 +49,11 @@ __all__ = [
     "Material",
     "MaterialParams",
     "OrbitCameraParams",
+    "SensorEffect",
+    "SensorParams",
     "TruncatedNormal",
     "Uniform",
+    "apply_sensor",
     "derive_seed",
     "int_uniform",
     "place_in_volume",
@@ -52,6 +63,7 @@ __all__ = [
     "sample_lights",
     "sample_material",
     "sample_orbit_camera",
+    "sample_sensor",
     "temperature_to_rgb",
     "uniform",
     "within",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from simulacra.randomize import CameraPose, Light, Material
+from simulacra.randomize import CameraPose, Light, Material, SensorEffect
 
 GRAPH_FORMAT = 1
 Vec3 = tuple[float, float, float]
@@ -113,6 +113,7 @@ class SceneGraph(_Node):
     unannotated: tuple[int, ...] | None = None  # instance ids left unlabeled: under the pixel minimum
     environment: tuple[BoxNode, ...] | None = None  # bin walls, shelves; absent on a bare table
     settled: bool | None = None  # True once physics_drop poses were replaced by the simulated rest poses
+    sensor: tuple[SensorEffect, ...] | None = None  # post-render effects applied to the RGB; absent when none
 
     def assets(self) -> tuple[AssetRef, ...]:
         """Every asset the scene uses, once each, sorted by id."""

@@ -1,9 +1,9 @@
 """Turn (spec, manifest, seed) into a concrete scene graph, with every draw from one generator.
 
 The order of draws is fixed (surface and its pack material, objects and theirs,
-placement, lights, camera, poster, background), so the same inputs always give
-byte-identical graphs. Assets excluded by an audit reject are removed from what may be
-sampled before any draw.
+placement, lights, camera, poster, background, then sensor effects), so the same inputs
+always give byte-identical graphs; a spec without ``sensor`` draws nothing for it.
+Assets excluded by an audit reject are removed from what may be sampled before any draw.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from simulacra.randomize import (
     sample_lights,
     sample_material,
     sample_orbit_camera,
+    sample_sensor,
 )
 from simulacra.scenes.environment import Support, resolve_environment
 from simulacra.scenes.graph import BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
@@ -202,6 +203,8 @@ def resolve(
         gray=spec.background.gray_range.draw(rng=rng),
         strength=spec.background.strength_range.draw(rng=rng),
     )
+    # Last, so a spec without ``sensor`` (or with it added) keeps every earlier draw.
+    sensor = sample_sensor(spec.sensor, rng=rng) if spec.sensor is not None else ()
     return SceneGraph(
         spec_name=spec.name,
         job_seed=job_seed,
@@ -218,6 +221,7 @@ def resolve(
         posters=tuple(poster_nodes),
         background=background,
         environment=environment,
+        sensor=sensor or None,
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
 from simulacra.errors import SpecError
 from simulacra.randomize import (
@@ -21,6 +21,7 @@ from simulacra.randomize import (
     LightParams,
     MaterialParams,
     OrbitCameraParams,
+    SensorParams,
     within,
 )
 
@@ -109,6 +110,17 @@ class SceneSpec(_Strict):
     posters: PostersSpec = PostersSpec()
     background: BackgroundSpec = BackgroundSpec()
     environment: EnvironmentSpec = EnvironmentSpec()
+    sensor: SensorParams | None = Field(
+        None, description="post-render camera effects (noise, blur, ...); absent means none"
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_sensor(self, handler):
+        # Specs without ``sensor`` dump (and hash) exactly as they did before it existed.
+        data = handler(self)
+        if self.sensor is None:
+            data.pop("sensor", None)
+        return data
 
 
 def _yaml_path(location: tuple[int | str, ...]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ class JobRecord(BaseModel):
     specs: dict[str, dict]  # spec key -> spec fields
     items: tuple[tuple[int, str], ...]  # (image index, spec key)
     revocations: tuple[Revocation, ...] = ()
+    versions: dict[str, str] = {}  # simulacra, bpy, blenderproc: what rendered the dataset
 
     def save(self, root: Path) -> None:
         """Write ``root/job.json`` atomically (a failure leaves the previous file)."""
@@ -77,6 +79,17 @@ def load_job_record(root: Path) -> JobRecord:
         ) from None
     except (json.JSONDecodeError, ValidationError) as err:
         raise DatasetError(f"dataset {root}: {JOB_FILE} is malformed: {str(err).splitlines()[0]}") from None
+
+
+def installed_versions() -> dict[str, str]:
+    """Versions of the packages that shape the pixels, read from package metadata (no bpy import)."""
+    versions = {}
+    for package in ("simulacra", "bpy", "blenderproc"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
 
 
 def job_record(job: Job, admission: Admission, categories: tuple[str, ...], config_hash: str) -> JobRecord:
@@ -107,4 +120,5 @@ def job_record(job: Job, admission: Admission, categories: tuple[str, ...], conf
         device=job.device,
         specs=specs,
         items=tuple((item.image_index, keys[str(item.image_index)]) for item in job.items),
+        versions=installed_versions(),
     )

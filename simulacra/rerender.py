@@ -1,9 +1,10 @@
 """Re-render one image of a dataset from its stored scene graph and compare the pixels.
 
 A scene graph is the whole scene, so rendering it again on the same machine gives the
-same pixels (the Cycles seed comes from the image seed and the light tree is on). This
-is the check that a dataset is reproducible, image by image: the job in ``job.json``
-says which manifest to take and whether a refiner ran after the render.
+same pixels (the Cycles seed comes from the image seed and the light tree is on; sensor
+effects replay from the graph). This is the check that a dataset is reproducible, image
+by image: the job in ``job.json`` says which manifest to take and whether a refiner ran
+after the render.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from simulacra.errors import DatasetError
 from simulacra.jobfile import load_job_record
 from simulacra.render import Renderer, RenderSettings
 from simulacra.revocation import read_graphs
+from simulacra.scene_render import with_sensor
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def rerender(dataset: Path, image_index: int) -> Comparison:
     with tempfile.TemporaryDirectory(prefix="simulacra-rerender-") as temp:
         settings = RenderSettings(device=record.device, log_path=Path(temp) / "blender.log")
         with Renderer(manifest, record.categories, settings) as renderer:
-            rgb = renderer.render(graphs[image_index]).rgb
+            rgb = with_sensor(graphs[image_index], renderer.render(graphs[image_index]).rgb)
     if refiner is not None:
         rgb = refiner.apply(rgb)
     difference = np.abs(rgb.astype(np.int16) - cv2.cvtColor(stored, cv2.COLOR_BGR2RGB).astype(np.int16))

@@ -8,10 +8,20 @@ object shows at least that many pixels. If no draw meets the rule, the draw with
 fewest objects under the minimum is kept and those objects are left unlabeled (masks
 and COCO), listed in the graph's ``unannotated``: a too-small object is ambiguous as a
 label, but the rest of the image is still good data.
+
+The graph's ``sensor`` effects (noise, blur, ...) are applied to the final frame's RGB
+here, by :func:`with_sensor`, which ``rerender`` uses too. They touch pixels only: the
+masks and boxes stay the geometric truth, even where blur or chromatic aberration
+spread an object's colour past its mask.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
+from simulacra.randomize import apply_sensor
 from simulacra.render import Frame, Renderer
 from simulacra.scenes import SceneGraph, SceneSpec, redraw_camera
 
@@ -22,11 +32,25 @@ def under_minimum(graph: SceneGraph, frame: Frame, minimum: int) -> set[int]:
     return {node.instance_id for node in graph.objects if pixels.get(node.instance_id, 0) < minimum}
 
 
+def with_sensor(graph: SceneGraph, rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as the graph's camera records it: its ``sensor`` effects applied, seeded by the graph."""
+    return apply_sensor(rgb, graph.sensor, seed=graph.seed) if graph.sensor else rgb
+
+
 def render_scene(renderer: Renderer, graph: SceneGraph, spec: SceneSpec) -> tuple[SceneGraph, Frame]:
     """Render ``graph``; returns the graph as finally rendered (poses, camera, unlabeled ids) and its frame.
 
     A ``physics_drop`` graph is settled first, so the graph written is the one rendered.
+    The frame's RGB has the graph's sensor effects applied (labels are untouched).
     """
+    graph, frame = _render_visible(renderer, graph, spec)
+    if graph.sensor:
+        frame = dataclasses.replace(frame, rgb=with_sensor(graph, frame.rgb))
+    return graph, frame
+
+
+def _render_visible(renderer: Renderer, graph: SceneGraph, spec: SceneSpec) -> tuple[SceneGraph, Frame]:
+    """Render ``graph`` under the visibility rule (camera redraws), before sensor effects."""
     if spec.objects.placement == "physics_drop" and not graph.settled:
         graph = renderer.settle(graph)
     frame = renderer.render(graph)

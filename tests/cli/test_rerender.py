@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -70,5 +72,36 @@ def test_rerender_refines_when_the_job_did(tmp_path, capfd):
     out = tmp_path / "refined"
     args = ["generate", str(tmp_path / "spec.yaml"), "-n", "1", "-o", str(out), "--seed", "2"]
     assert run([*args, "--refine", str(BUNDLED_REFINER)]) == 0
+    assert run(["rerender", str(out), "--id", "0"]) == 0
+    assert "matches" in capfd.readouterr().err
+
+
+SENSOR_SPEC = (
+    SPEC.replace("name: rerender", "name: sensed")
+    + """\
+sensor:
+  chromatic_aberration: {shift_px_range: [0.5, 1.0]}
+  blur: {sigma_range: [0.5, 1.0]}
+  vignetting: {strength_range: [0.2, 0.4]}
+  exposure: {ev_range: [-0.3, 0.3]}
+  noise: {sigma_range: [2, 4]}
+  jpeg: {quality_range: [50, 80]}
+"""
+)
+
+
+def test_sensor_effects_recorded_and_rerendered_exactly(tmp_path, capfd):
+    """With every sensor effect on, the graph lists them in order and rerender matches the stored PNG."""
+    from simulacra.randomize import SENSOR_ORDER
+    from simulacra.scenes import SceneGraph
+
+    (tmp_path / "spec.yaml").write_text(SENSOR_SPEC)
+    out = tmp_path / "out"
+    assert run(["generate", str(tmp_path / "spec.yaml"), "-n", "1", "-o", str(out), "--seed", "9"]) == 0
+    graph = SceneGraph.from_json((out / "scene_graphs.jsonl").read_text().splitlines()[0])
+    assert [effect.effect for effect in graph.sensor] == list(SENSOR_ORDER)
+    versions = json.loads((out / "job.json").read_text())["versions"]
+    assert set(versions) == {"simulacra", "bpy", "blenderproc"}
+    capfd.readouterr()
     assert run(["rerender", str(out), "--id", "0"]) == 0
     assert "matches" in capfd.readouterr().err

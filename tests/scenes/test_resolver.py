@@ -113,3 +113,23 @@ def test_camera_redraw_is_seeded_and_recorded():
     assert first.camera.look_at == graph.camera.look_at and first.objects == graph.objects
     assert '"camera_redraws":1' in first.to_json()
     assert "camera_redraws" not in graph.to_json() and "unannotated" not in graph.to_json()
+
+
+def test_sensor_effects_drawn_last_and_recorded(manifest):
+    """Adding ``sensor`` leaves every earlier draw as it was and records the effects; absent, no key."""
+    spec = load_spec("tabletop")
+    plain = resolve(spec, manifest, job_seed=7, image_index=3)
+    assert '"sensor"' not in plain.to_json()
+    sensor = spec_from_dict({"name": "s", "sensor": {"noise": {}, "jpeg": {}}}, source="t").sensor
+    sensed_spec = spec.model_copy(update={"sensor": sensor})
+    sensed = resolve(sensed_spec, manifest, job_seed=7, image_index=3)
+    assert [e.effect for e in sensed.sensor] == ["noise", "jpeg"]
+    assert sensed.model_copy(update={"sensor": None}).to_json() == plain.to_json()
+    assert SceneGraph.from_json(sensed.to_json()) == sensed
+
+
+def test_bad_sensor_params_name_the_yaml_path():
+    """A sensor value out of range is one line naming its path."""
+    with pytest.raises(SpecError, match=r"^t: sensor\.blur\.sigma_range: expected values >= 0\.0") as err:
+        spec_from_dict({"name": "s", "sensor": {"blur": {"sigma_range": [-1, 1]}}}, source="t")
+    assert "\n" not in str(err.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from simulacra.errors import SpecError
 from simulacra.scenes import SceneSpec, load_spec
@@ -78,3 +79,22 @@ def test_distributions_load_from_yaml_and_round_trip(tmp_path):
     dumped = spec.model_dump(mode="json")
     assert dumped["camera"]["distance_range"] == [1.0, 1.5] and dumped["lights"]["count_range"] == 2
     assert SceneSpec.model_validate(dumped) == spec
+
+
+def test_sensor_block_round_trips_and_is_absent_by_default(tmp_path):
+    """``sensor`` loads from YAML and dumps back equal; a spec without it dumps no ``sensor`` key."""
+    path = tmp_path / "sensor.yaml"
+    path.write_text(
+        "name: s\n"
+        "sensor:\n"
+        "  noise: {probability: 0.5, sigma_range: [1, 3]}\n"
+        "  exposure: {ev_range: {kind: truncated_normal, mean: 0, std: 0.3, low: -1, high: 1}}\n"
+        "  jpeg: {quality_range: 75}\n"
+    )
+    spec = load_spec(path)
+    dumped = spec.model_dump(mode="json")
+    assert set(dumped["sensor"]) == {"noise", "exposure", "jpeg"}
+    assert dumped["sensor"]["jpeg"]["quality_range"] == 75
+    assert SceneSpec.model_validate(yaml.safe_load(yaml.safe_dump(dumped))) == spec
+    assert "sensor" not in load_spec("tabletop").model_dump(mode="json")
+    assert "sensor" not in load_spec("tabletop").model_dump_json()
