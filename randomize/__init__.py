@@ -4,6 +4,7 @@ Each sampler has a params model (ranges end in ``_range``) and a ``sample_*(para
 *, rng)`` function returning plain data that goes into the scene graph.
 """
 
+from simulacra.randomize.aim import aim_rotation_deg
 from simulacra.randomize.camera import CameraPose, OrbitCameraParams, sample_orbit_camera
 from simulacra.randomize.distributions import (
     DISTRIBUTION_KINDS,
@@ -18,8 +19,9 @@ from simulacra.randomize.distributions import (
     int_uniform,
     uniform,
     within,
+    without_defaults,
 )
-from simulacra.randomize.lights import Light, LightParams, sample_lights, temperature_to_rgb
+from simulacra.randomize.lights import Light, LightKind, LightParams, sample_lights, temperature_to_rgb
 from simulacra.randomize.materials import Material, MaterialParams, sample_material
 from simulacra.randomize.placement import (
     place_in_volume,
@@ -44,6 +46,7 @@ __all__ = [
     "FloatDist",
     "IntDist",
     "Light",
+    "LightKind",
     "LightParams",
     "LogUniform",
     "Material",
@@ -53,6 +56,7 @@ __all__ = [
     "SensorParams",
     "TruncatedNormal",
     "Uniform",
+    "aim_rotation_deg",
     "apply_sensor",
     "derive_seed",
     "int_uniform",
@@ -67,4 +71,5 @@ __all__ = [
     "temperature_to_rgb",
     "uniform",
     "within",
+    "without_defaults",
 ]

@@ -18,7 +18,7 @@ class OrbitCameraParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    distance_range: Annotated[FloatDist, within(0.0, strict=True)] = (1.0, 1.5)
+    distance_range: Annotated[FloatDist, within(1e-6)] = (1.0, 1.5)
     elevation_deg_range: Annotated[FloatDist, within(-90.0, 90.0)] = (20.0, 45.0)
     azimuth_deg_range: FloatDist = (-40.0, 40.0)
     fov_deg: Annotated[FloatDist, within(5.0, 170.0, strict=True)] = 50.0

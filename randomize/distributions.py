@@ -254,3 +254,16 @@ def derive_seed(*parts: int) -> int:
     """
     state = np.random.SeedSequence([int(p) for p in parts]).generate_state(2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
+
+
+def without_defaults(model: BaseModel, data: dict, names: tuple[str, ...]) -> dict:
+    """``data`` (a dump of ``model``) without the ``names`` whose values are their defaults.
+
+    Fields added to a params model later use this, so specs that do not set them dump,
+    hash and round-trip exactly as before.
+    """
+    defaults = type(model)()
+    for name in names:
+        if getattr(model, name) == getattr(defaults, name):
+            data.pop(name, None)
+    return data

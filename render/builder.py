@@ -127,4 +127,10 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
         light.set_location(list(node.location))
         light.set_energy(node.energy)
         light.set_color(list(node.color))
+        if node.rotation_deg is not None:  # SUN, SPOT, AREA shine along their local -Z
+            light.set_rotation_euler([math.radians(a) for a in node.rotation_deg])
+        if node.spot_size_deg is not None:
+            light.blender_obj.data.spot_size = math.radians(node.spot_size_deg)
+        if node.size is not None:
+            light.blender_obj.data.size = node.size
     return names

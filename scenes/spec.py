@@ -25,7 +25,9 @@ from simulacra.randomize import (
     within,
 )
 
-Positive = Annotated[FloatDist, within(0.0, strict=True)]
+# Draws are rounded to 6 decimals (graphs print the same everywhere), so "positive"
+# means at least 1e-6: anything smaller would round to 0.
+Positive = Annotated[FloatDist, within(1e-6)]
 Unit = Annotated[FloatDist, within(0.0, 1.0)]
 Pixels = Annotated[int, Field(ge=8, le=8192)]
 
