@@ -18,6 +18,7 @@ from simulacra.assets_manifest.records import (
     manifest_schema,
     sha256_of,
 )
+from simulacra.assets_manifest.session import VerifiedFiles
 
 __all__ = [
     "KNOWN_LICENSES",
@@ -30,6 +31,7 @@ __all__ = [
     "LicensePolicy",
     "LoadedPolicy",
     "Manifest",
+    "VerifiedFiles",
     "admit",
     "build_library",
     "builtin_manifest",

@@ -11,8 +11,7 @@ from types import ModuleType
 
 import numpy as np
 
-from simulacra.assets_manifest import Manifest
-from simulacra.errors import AssetError
+from simulacra.assets_manifest import VerifiedFiles
 from simulacra.randomize import Material
 from simulacra.render.pack_material import ensure_box_uvs, textured_material
 from simulacra.scenes import AssetRef, PackMaterialNode, SceneGraph
@@ -32,30 +31,24 @@ def _material(bproc: ModuleType, name: str, spec: Material, image: object | None
 
 
 def _surface_material(
-    bproc: ModuleType, name: str, spec: Material, pack: PackMaterialNode | None, manifest: Manifest
+    bproc: ModuleType, name: str, spec: Material, pack: PackMaterialNode | None, files: VerifiedFiles
 ) -> object:
     """The plain sampled material, or the drawn texture pack's maps on top of it."""
     if pack is None:
         return _material(bproc, name, spec)
     maps = {
-        role: _asset_path(manifest, ref)
+        role: _asset_path(files, ref)
         for role in ("color", "roughness", "normal")
         if (ref := getattr(pack, role)) is not None
     }
     return bproc.types.Material(textured_material(name, spec, maps))
 
 
-def _asset_path(manifest: Manifest, ref: AssetRef) -> str:
-    record = manifest.get(ref.id)
-    if record.sha256 != ref.sha256:
-        raise AssetError(
-            f"asset {ref.id!r}: the scene graph pins sha256 {ref.sha256[:12]}…, the manifest has "
-            f"{record.sha256[:12]}…"
-        )
-    return str(manifest.verified_file(record))
+def _asset_path(files: VerifiedFiles, ref: AssetRef) -> str:
+    return str(files.path(ref.id, ref.sha256))
 
 
-def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dict[str, int]:
+def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> dict[str, int]:
     """Create the graph's objects, fixtures, lights, camera and world; returns object name -> instance id."""
     import bpy
 
@@ -77,13 +70,13 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
     surface.set_scale([graph.surface.size[0] / 2, graph.surface.size[1] / 2, graph.surface.thickness / 2])
     surface.set_location([0.0, 0.0, -graph.surface.thickness / 2])
     surface.replace_materials(
-        _surface_material(bproc, "surface", graph.surface.material, graph.surface.texture, manifest)
+        _surface_material(bproc, "surface", graph.surface.material, graph.surface.texture, files)
     )
     surface.blender_obj.pass_index = UNLABELED_PASS_INDEX
 
     names = {}
     for node in graph.objects:
-        path = _asset_path(manifest, node.asset)
+        path = _asset_path(files, node.asset)
         if path.lower().endswith(".blend"):  # appends mesh objects only: text blocks never come along
             parts = bproc.loader.load_blend(path, obj_types=["mesh"])
         else:
@@ -98,7 +91,7 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
         mesh.set_scale([node.scale] * 3)
         if node.texture is not None and node.texture.normal is not None:
             ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
-        mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, manifest))
+        mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, files))
         mesh.blender_obj.pass_index = node.instance_id
         names[name] = node.instance_id
 
@@ -111,7 +104,7 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> dic
         piece.blender_obj.pass_index = UNLABELED_PASS_INDEX + 100 + index
 
     for index, node in enumerate(graph.posters):
-        image = bpy.data.images.load(_asset_path(manifest, node.asset), check_existing=False)
+        image = bpy.data.images.load(_asset_path(files, node.asset), check_existing=False)
         poster = bproc.object.create_primitive("PLANE")
         poster.set_name(f"poster_{index}")
         poster.set_scale([node.width / 2, node.height / 2, 1.0])

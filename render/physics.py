@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from types import ModuleType
 
-from simulacra.assets_manifest import Manifest
+from simulacra.assets_manifest import VerifiedFiles
 from simulacra.render.builder import build_scene
 from simulacra.scenes import SceneGraph
 
@@ -18,14 +18,14 @@ from simulacra.scenes import SceneGraph
 _MIN_SECONDS, _MAX_SECONDS, _CHECK_SECONDS = 1.0, 8.0, 1.0
 
 
-def settle(bproc: ModuleType, graph: SceneGraph, manifest: Manifest) -> SceneGraph:
+def settle(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> SceneGraph:
     """The graph with every object at its simulated rest pose (the Blender scene is left built).
 
     Labeled objects fall (convex-hull colliders); the surface and every other piece of
     the scene stay fixed. Objects that rolled off the surface are removed and the rest
     numbered 1, 2, ... again, as the resolver numbers them.
     """
-    names = build_scene(bproc, graph, manifest)
+    names = build_scene(bproc, graph, files)
     meshes = {mesh.get_name(): mesh for mesh in bproc.object.get_all_mesh_objects()}
     for name, mesh in meshes.items():
         if name in names:

@@ -25,7 +25,7 @@ from types import ModuleType
 
 import numpy as np
 
-from simulacra.assets_manifest import Manifest
+from simulacra.assets_manifest import Manifest, VerifiedFiles
 from simulacra.errors import RenderError
 from simulacra.render.blenderproc_adapter import initialize, load_blenderproc
 from simulacra.render.builder import build_scene
@@ -76,6 +76,7 @@ class Renderer:
         self, manifest: Manifest, categories: tuple[str, ...], settings: RenderSettings | None = None
     ):
         self.manifest = manifest
+        self._files = VerifiedFiles(manifest)  # each asset hashed once per session
         self.categories = categories
         self.settings = settings or RenderSettings()
         self.backend = ""
@@ -117,7 +118,7 @@ class Renderer:
         started = time.perf_counter()
         with _console_to(self._log):  # type: ignore[arg-type]
             try:
-                names = build_scene(bproc, graph, self.manifest)
+                names = build_scene(bproc, graph, self._files)
                 data = bproc.renderer.render()
                 camera_to_world = np.array(bproc.camera.get_camera_pose(0))
                 unoccluded = self._unoccluded(names, camera_to_world, graph.resolution)
@@ -133,7 +134,7 @@ class Renderer:
 
         with _console_to(self._log):  # type: ignore[arg-type]
             try:
-                return settle(self._bproc, graph, self.manifest)
+                return settle(self._bproc, graph, self._files)
             finally:
                 self._bproc.clean_up(clean_up_camera=False)
 
