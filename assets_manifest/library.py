@@ -1,4 +1,4 @@
-"""The built-in asset library: procedural meshes and poster art made with trimesh and numpy.
+"""The built-in asset library: procedural meshes, poster art and sky HDRIs made with trimesh and numpy.
 
 Everything here is generated from a fixed seed, so the library is identical on every
 machine, needs no download, and is CC0 with provenance ``procedural``. It is written once
@@ -17,7 +17,7 @@ import trimesh
 
 from simulacra.assets_manifest.records import AssetRecord, Manifest, load_manifest, sha256_of
 
-LIBRARY_VERSION = "2"
+LIBRARY_VERSION = "3"  # 3: built-in HDRIs
 _LIBRARY_SEED = 20261126
 _VARIANTS_PER_CATEGORY = 3
 _SOURCE = "simulacra built-in procedural library"
@@ -210,6 +210,44 @@ TEXTURE_MAKERS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
 }
 
 
+def _sky_hdri(
+    zenith: tuple[float, float, float],
+    horizon: tuple[float, float, float],
+    ground: tuple[float, float, float],
+    sun: tuple[float, float, float],
+    sun_elevation_deg: float,
+    width: int = 256,
+) -> np.ndarray:
+    """An equirectangular sky (float32 RGB, linear): a zenith-to-horizon gradient, a dim
+    ground below the horizon and a sun disc of radiance ``sun`` with a soft glow.
+
+    The sun is 2.5 degrees in radius, far larger than the real one, so a small map still
+    resolves it and it casts visible shadows; rows run from the zenith down, columns
+    over the azimuth as Blender's environment texture reads them.
+    """
+    height = width // 2
+    elevation = np.radians(90.0 - (np.arange(height) + 0.5) / height * 180.0)[:, None]
+    azimuth = ((np.arange(width) + 0.5) / width * 2.0 - 1.0)[None, :] * np.pi
+    up = np.clip(np.sin(elevation), 0.0, 1.0) ** 0.5
+    sky = np.asarray(horizon) + (np.asarray(zenith) - np.asarray(horizon)) * up[..., None]
+    image = np.where((elevation > 0)[..., None], sky, np.asarray(ground)) * np.ones((height, width, 1))
+    sun_alt = np.radians(sun_elevation_deg)
+    cos_angle = np.sin(elevation) * np.sin(sun_alt) + np.cos(elevation) * np.cos(sun_alt) * np.cos(azimuth)
+    angle = np.degrees(np.arccos(np.clip(cos_angle, -1.0, 1.0)))
+    disc = np.clip(2.5 + 0.7 - angle, 0.0, 1.0)  # soft-edged: fully lit inside 2.5 degrees
+    glow = 0.02 * np.exp(-angle / 8.0)
+    image = image + (disc + glow)[..., None] * np.asarray(sun)
+    return image.astype(np.float32)
+
+
+# Built-in HDRIs (id stem -> zenith, horizon, ground, sun radiance, sun elevation in degrees):
+# a sun of radiance 500 over the disc gives about 3 W/m^2, like the spec's SUN lights.
+SKY_HDRIS: dict[str, tuple] = {
+    "sky_noon": ((0.25, 0.45, 0.9), (0.8, 0.9, 1.05), (0.22, 0.2, 0.18), (500.0, 480.0, 450.0), 60.0),
+    "sky_sunset": ((0.12, 0.16, 0.4), (1.0, 0.55, 0.3), (0.12, 0.1, 0.09), (450.0, 260.0, 120.0), 8.0),
+}
+
+
 def _mesh_bounds(mesh: trimesh.Trimesh) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     low, high = (tuple(round(float(v), 6) for v in corner) for corner in mesh.bounds)
     return low, high  # type: ignore[return-value]
@@ -257,6 +295,12 @@ def build_library(root: Path) -> Manifest:
         relative = f"materials/{name}_color.png"
         cv2.imwrite(str(root / relative), make(rng, 256))
         records.append(_record(root, relative, kind="texture", material=f"builtin_{name}", map="color"))
+    # HDRIs come last and draw nothing, so every earlier file (and its hash) stays the same.
+    (root / "hdri").mkdir(exist_ok=True)
+    for name, params in SKY_HDRIS.items():
+        relative = f"hdri/{name}.hdr"
+        cv2.imwrite(str(root / relative), _sky_hdri(*params)[..., ::-1])  # OpenCV writes BGR
+        records.append(_record(root, relative, kind="hdri"))
     manifest = Manifest(root=root, assets=tuple(records))
     manifest.save()
     return manifest

@@ -5,7 +5,7 @@ Each sampler has a params model (ranges end in ``_range``) and a ``sample_*(para
 """
 
 from simulacra.randomize.aim import aim_rotation_deg
-from simulacra.randomize.camera import CameraPose, OrbitCameraParams, sample_orbit_camera
+from simulacra.randomize.camera import CameraPose, IntrinsicsParams, OrbitCameraParams, sample_orbit_camera
 from simulacra.randomize.distributions import (
     DISTRIBUTION_KINDS,
     Choice,
@@ -29,6 +29,7 @@ from simulacra.randomize.placement import (
     place_on_surface,
     random_rotation_deg,
 )
+from simulacra.randomize.privacy import PrivacyNode, PrivacyOp, PrivacyParams, apply_image_ops
 from simulacra.randomize.sensor import (
     SENSOR_ORDER,
     SensorEffect,
@@ -45,6 +46,7 @@ __all__ = [
     "Constant",
     "FloatDist",
     "IntDist",
+    "IntrinsicsParams",
     "Light",
     "LightKind",
     "LightParams",
@@ -52,11 +54,15 @@ __all__ = [
     "Material",
     "MaterialParams",
     "OrbitCameraParams",
+    "PrivacyNode",
+    "PrivacyOp",
+    "PrivacyParams",
     "SensorEffect",
     "SensorParams",
     "TruncatedNormal",
     "Uniform",
     "aim_rotation_deg",
+    "apply_image_ops",
     "apply_sensor",
     "derive_seed",
     "int_uniform",

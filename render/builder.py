@@ -7,13 +7,17 @@ comes from the graph; nothing is drawn here.
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 from simulacra.assets_manifest import VerifiedFiles
 from simulacra.randomize import Material
+from simulacra.randomize.privacy import TextureOp, anonymize_texture_file
 from simulacra.render.pack_material import ensure_box_uvs, textured_material
+from simulacra.render.world import set_intrinsics, set_world
 from simulacra.scenes import AssetRef, PackMaterialNode, SceneGraph
 
 # pass_index values for unlabeled geometry start here; labeled objects use instance_id.
@@ -31,16 +35,23 @@ def _material(bproc: ModuleType, name: str, spec: Material, image: object | None
 
 
 def _surface_material(
-    bproc: ModuleType, name: str, spec: Material, pack: PackMaterialNode | None, files: VerifiedFiles
+    bproc: ModuleType,
+    name: str,
+    spec: Material,
+    pack: PackMaterialNode | None,
+    files: VerifiedFiles,
+    treated: dict[str, tuple[TextureOp, ...]],
 ) -> object:
     """The plain sampled material, or the drawn texture pack's maps on top of it."""
     if pack is None:
         return _material(bproc, name, spec)
-    maps = {
+    maps: dict[str, object] = {
         role: _asset_path(files, ref)
         for role in ("color", "roughness", "normal")
         if (ref := getattr(pack, role)) is not None
     }
+    if pack.color.id in treated:  # only the colour map shows an image; the others are data
+        maps["color"] = _texture_image(files, pack.color, treated)
     return bproc.types.Material(textured_material(name, spec, maps))
 
 
@@ -48,21 +59,49 @@ def _asset_path(files: VerifiedFiles, ref: AssetRef) -> str:
     return str(files.path(ref.id, ref.sha256))
 
 
+def _texture_image(files: VerifiedFiles, ref: AssetRef, treated: dict[str, tuple[TextureOp, ...]]) -> object:
+    """A ``bpy.types.Image`` of the texture, with the graph's privacy operators applied if it has any.
+
+    A rewritten texture is written to a scratch PNG, loaded and packed into the session
+    (Blender reads image files lazily), so the scratch file can go at once.
+    """
+    import bpy
+
+    path = _asset_path(files, ref)
+    if ref.id not in treated:
+        return bpy.data.images.load(path, check_existing=False)
+    with tempfile.TemporaryDirectory(prefix="simulacra-texture-") as scratch:
+        rewritten = anonymize_texture_file(Path(path), Path(scratch) / "texture.png", treated[ref.id])
+        image = bpy.data.images.load(str(rewritten), check_existing=False)
+        image.pack()
+    return image
+
+
+def _load_mesh(bproc: ModuleType, path: str) -> object:
+    """One mesh object from an asset file (parts joined)."""
+    if path.lower().endswith(".blend"):  # appends mesh objects only: text blocks never come along
+        parts = bproc.loader.load_blend(path, obj_types=["mesh"])
+    else:
+        parts = bproc.loader.load_obj(path)
+    mesh = parts[0]
+    if len(parts) > 1:
+        mesh.join_with_other_objects(parts[1:])
+    return mesh
+
+
 def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> dict[str, int]:
     """Create the graph's objects, fixtures, lights, camera and world; returns object name -> instance id."""
     import bpy
 
-    width, height = graph.resolution
-    bproc.camera.set_intrinsics_from_blender_params(
-        lens=math.radians(graph.camera.fov_deg), image_width=width, image_height=height, lens_unit="FOV"
-    )
+    treated = graph.privacy.texture_ops() if graph.privacy else {}
+    set_intrinsics(bproc, graph.camera, graph.resolution)
     forward = np.subtract(graph.camera.look_at, graph.camera.location)
     pose = bproc.math.build_transformation_mat(
         list(graph.camera.location), bproc.camera.rotation_from_forward_vec(forward)
     )
     bproc.camera.add_camera_pose(pose, frame=0)
     bproc.renderer.set_max_amount_of_samples(graph.samples)
-    bproc.renderer.set_world_background([graph.background.gray] * 3, strength=graph.background.strength)
+    set_world(bproc, graph.background, files)
     bpy.context.scene.cycles.seed = graph.seed % (2**31)
 
     surface = bproc.object.create_primitive("CUBE")
@@ -70,20 +109,13 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> d
     surface.set_scale([graph.surface.size[0] / 2, graph.surface.size[1] / 2, graph.surface.thickness / 2])
     surface.set_location([0.0, 0.0, -graph.surface.thickness / 2])
     surface.replace_materials(
-        _surface_material(bproc, "surface", graph.surface.material, graph.surface.texture, files)
+        _surface_material(bproc, "surface", graph.surface.material, graph.surface.texture, files, treated)
     )
     surface.blender_obj.pass_index = UNLABELED_PASS_INDEX
 
     names = {}
     for node in graph.objects:
-        path = _asset_path(files, node.asset)
-        if path.lower().endswith(".blend"):  # appends mesh objects only: text blocks never come along
-            parts = bproc.loader.load_blend(path, obj_types=["mesh"])
-        else:
-            parts = bproc.loader.load_obj(path)
-        mesh = parts[0]
-        if len(parts) > 1:
-            mesh.join_with_other_objects(parts[1:])
+        mesh = _load_mesh(bproc, _asset_path(files, node.asset))
         name = f"instance_{node.instance_id}"
         mesh.set_name(name)
         mesh.set_location(list(node.location))
@@ -91,7 +123,7 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> d
         mesh.set_scale([node.scale] * 3)
         if node.texture is not None and node.texture.normal is not None:
             ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
-        mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, files))
+        mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, files, treated))
         mesh.blender_obj.pass_index = node.instance_id
         names[name] = node.instance_id
 
@@ -103,8 +135,28 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> d
         piece.replace_materials(_material(bproc, f"environment_{index}", box.material))
         piece.blender_obj.pass_index = UNLABELED_PASS_INDEX + 100 + index
 
+    # Distractors are named apart from ``names``: the masks give them 0, like the background.
+    for index, clutter in enumerate(graph.distractors or ()):
+        name = f"distractor_{index}"
+        if clutter.asset is not None:
+            piece = _load_mesh(bproc, _asset_path(files, clutter.asset))
+        else:
+            piece = bproc.object.create_primitive(clutter.shape.upper())  # type: ignore[union-attr]
+        piece.set_name(name)
+        piece.set_location(list(clutter.location))
+        piece.set_rotation_euler(
+            [math.radians(a) for a in (clutter.rotation_deg or (0.0, 0.0, clutter.yaw_deg))]
+        )
+        piece.set_scale([clutter.scale] * 3)
+        if clutter.texture is not None and clutter.texture.normal is not None:
+            ensure_box_uvs(piece.get_mesh())
+        piece.replace_materials(
+            _surface_material(bproc, name, clutter.material, clutter.texture, files, treated)
+        )
+        piece.blender_obj.pass_index = UNLABELED_PASS_INDEX + 1000 + index
+
     for index, node in enumerate(graph.posters):
-        image = bpy.data.images.load(_asset_path(files, node.asset), check_existing=False)
+        image = _texture_image(files, node.asset, treated)
         poster = bproc.object.create_primitive("PLANE")
         poster.set_name(f"poster_{index}")
         poster.set_scale([node.width / 2, node.height / 2, 1.0])

@@ -16,8 +16,11 @@ from simulacra.randomize import Material
 BOX_BLEND = 0.2  # soft seams between the box projection's faces
 
 
-def textured_material(name: str, spec: Material, maps: dict[str, str]) -> object:
-    """A new ``bpy.types.Material`` named ``name`` using the image files in ``maps`` (role -> path).
+def textured_material(name: str, spec: Material, maps: dict[str, object]) -> object:
+    """A new ``bpy.types.Material`` named ``name`` using the images in ``maps``.
+
+    ``maps`` gives role -> image file path, or an already loaded ``bpy.types.Image``
+    (a texture the privacy operators rewrote).
 
     ``spec``'s roughness and metallic apply where no roughness map is given; ``maps``
     must hold ``color`` and may hold ``roughness`` and ``normal``.
@@ -34,7 +37,8 @@ def textured_material(name: str, spec: Material, maps: dict[str, str]) -> object
 
     def image(role: str) -> object:
         node = nodes.new("ShaderNodeTexImage")
-        node.image = bpy.data.images.load(maps[role], check_existing=False)
+        source = maps[role]
+        node.image = bpy.data.images.load(source, check_existing=False) if isinstance(source, str) else source
         if role != "color":  # data, not colour: no sRGB transform
             node.image.colorspace_settings.name = "Non-Color"
         node.projection = "BOX"

@@ -3,6 +3,14 @@
 ``physics_drop`` scenes are resolved with objects hanging in the air; this runs the
 simulation once and writes the rest poses back into the graph (``settled: true``), so
 the image is rendered from, and can be rendered again from, the graph alone.
+
+The same graph must settle to the same poses in any session and for every view of its
+scene. Blender's UV-sphere primitive lists the same faces in a different order each time
+it is made, and BlenderProc's simulation reads meshes in face order twice: the
+centre-of-mass origin shift is a float sum over faces, and a ``MESH`` collider's
+triangles follow them. A last-bit difference there grows into a different rest pose
+(tenths of a millimetre to tenths of a degree), so every mesh's faces are sorted before
+simulating. Rendering does not depend on face order.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ def settle(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> SceneG
     names = build_scene(bproc, graph, files)
     meshes = {mesh.get_name(): mesh for mesh in bproc.object.get_all_mesh_objects()}
     for name, mesh in meshes.items():
+        _sort_faces(mesh.get_mesh())
         if name in names:
             mesh.enable_rigidbody(active=True, collision_shape="CONVEX_HULL")
         else:
@@ -52,3 +61,21 @@ def settle(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> SceneG
         }
         settled.append(node.model_copy(update=pose))
     return graph.model_copy(update={"objects": tuple(settled), "settled": True})
+
+
+def _sort_faces(data: object) -> None:
+    """Reorder a ``bpy.types.Mesh``'s faces by their vertex indices: same geometry, same face order.
+
+    Vertex order and each face's corner order are already stable; only the face order
+    is not (see the module docstring). UVs and material slots travel with their faces.
+    """
+    import bmesh
+
+    mesh = bmesh.new()
+    mesh.from_mesh(data)
+    corners = [[v.index for v in face.verts] for face in mesh.faces]
+    order = sorted(range(len(corners)), key=lambda i: (sorted(corners[i]), corners[i]))
+    rank = {face: position for position, face in enumerate(order)}
+    mesh.faces.sort(key=lambda face: rank[face.index])  # bmesh wants a number per face
+    mesh.to_mesh(data)
+    mesh.free()

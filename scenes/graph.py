@@ -7,9 +7,12 @@ id and hash). It is stored as one JSON line next to every image.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from simulacra.randomize import CameraPose, Light, Material, SensorEffect
+from simulacra.randomize.privacy import PrivacyNode
 
 GRAPH_FORMAT = 1
 Vec3 = tuple[float, float, float]
@@ -84,11 +87,52 @@ class BoxNode(_Node):
     material: Material
 
 
-class BackgroundNode(_Node):
-    """Uniform world light: grey level and strength."""
+class HdriNode(_Node):
+    """An equirectangular HDRI world, turned by ``rotation_deg`` about the vertical."""
 
-    gray: float
+    asset: AssetRef
+    rotation_deg: float
+
+
+class SkyNode(_Node):
+    """A Hosek-Wilkie sky and a sun lamp (W/m^2) at one position (degrees; rotation 0 is +y)."""
+
+    sun_elevation_deg: float
+    sun_rotation_deg: float
+    turbidity: float
+    ground_albedo: float
+    sun_strength: float
+
+
+class BackgroundNode(_Node):
+    """World light at ``strength``: a uniform ``gray``, an ``hdri`` or a ``sky`` (exactly one)."""
+
+    gray: float | None = None
     strength: float
+    hdri: HdriNode | None = None
+    sky: SkyNode | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BackgroundNode:
+        if sum(part is not None for part in (self.gray, self.hdri, self.sky)) != 1:
+            raise ValueError("a background is exactly one of gray, hdri and sky")
+        return self
+
+
+class DistractorNode(_Node):
+    """Unlabeled clutter: a manifest mesh (``asset``) or a primitive ``shape``, never annotated.
+
+    A primitive spans -1..1 on each axis before ``scale``; a tumbling one has ``rotation_deg``.
+    """
+
+    asset: AssetRef | None = None
+    shape: Literal["cube", "sphere", "cylinder", "cone"] | None = None
+    location: Vec3
+    yaw_deg: float
+    scale: float
+    material: Material
+    texture: PackMaterialNode | None = None
+    rotation_deg: Vec3 | None = None
 
 
 class SceneGraph(_Node):
@@ -114,18 +158,25 @@ class SceneGraph(_Node):
     environment: tuple[BoxNode, ...] | None = None  # bin walls, shelves; absent on a bare table
     settled: bool | None = None  # True once physics_drop poses were replaced by the simulated rest poses
     sensor: tuple[SensorEffect, ...] | None = None  # post-render effects applied to the RGB; absent when none
+    privacy: PrivacyNode | None = None  # privacy operators and their strength; absent when none applied
+    distractors: tuple[DistractorNode, ...] | None = None  # unlabeled clutter; absent when the spec has none
+    scene_index: int | None = None  # with camera.views > 1: the scene this image views ...
+    view: int | None = None  # ... and which of its views it is
 
     def assets(self) -> tuple[AssetRef, ...]:
         """Every asset the scene uses, once each, sorted by id."""
-        refs = {node.asset.id: node.asset for node in (*self.objects, *self.posters)}
-        for textured in (self.surface, *self.objects):
+        clutter = [node for node in self.distractors or () if node.asset is not None]
+        refs = {node.asset.id: node.asset for node in (*self.objects, *self.posters, *clutter)}
+        for textured in (self.surface, *self.objects, *(self.distractors or ())):
             refs.update({ref.id: ref for ref in textured.texture.maps()} if textured.texture else {})
+        if self.background.hdri is not None:
+            refs[self.background.hdri.asset.id] = self.background.hdri.asset
         return tuple(refs[key] for key in sorted(refs))
 
     def texture_maps(self) -> tuple[AssetRef, ...]:
         """Every image the scene shows (posters, pack colour maps): what an audit reject may blame."""
         refs = {node.asset.id: node.asset for node in self.posters}
-        for textured in (self.surface, *self.objects):
+        for textured in (self.surface, *self.objects, *(self.distractors or ())):
             if textured.texture is not None:
                 refs[textured.texture.color.id] = textured.texture.color
         return tuple(refs[key] for key in sorted(refs))

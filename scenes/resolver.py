@@ -3,6 +3,9 @@
 The order of draws is fixed (surface and its pack material, objects and theirs,
 placement, lights, camera, poster, background, then sensor effects), so the same inputs
 always give byte-identical graphs; a spec without ``sensor`` draws nothing for it.
+Distractors draw from a generator of their own. With ``camera.views`` > 1 the scene comes
+from a generator shared by its views, and each view's camera and sensor from the image's.
+Privacy operators are planned last, from generators of their own (scenes/privacy.py).
 Assets excluded by an audit reject are removed from what may be sampled before any draw.
 """
 
@@ -25,13 +28,18 @@ from simulacra.randomize import (
     sample_orbit_camera,
     sample_sensor,
 )
+from simulacra.randomize.privacy import PrivacyParams
+from simulacra.scenes.background import hdri_pool, resolve_background
+from simulacra.scenes.distractors import resolve_distractors
 from simulacra.scenes.environment import Support, resolve_environment
-from simulacra.scenes.graph import BackgroundNode, ObjectNode, PosterNode, SceneGraph, SurfaceNode
+from simulacra.scenes.graph import ObjectNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
+from simulacra.scenes.privacy import plan_privacy
 from simulacra.scenes.spec import SceneSpec
 
 _SURFACE_THICKNESS = 0.04
 _LOOK_AT_HEIGHT = 0.1  # metres above the table: objects low in frame, a poster behind in view
+_SCENE_STREAM = 0x5CE7E << 20  # tags the scene seed of multi-view specs, apart from any image seed
 
 
 def _mesh_pool(spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> list[AssetRecord]:
@@ -146,9 +154,21 @@ def resolve(
         AssetError: exclusions leave nothing to sample.
     """
     seed = derive_seed(job_seed, image_index, attempt)
-    rng = np.random.default_rng(seed)
+    views = spec.camera.views
+    # One view per scene: everything from the image's generator, as always. Several:
+    # the scene from a generator of (job seed, scene index, attempt), the camera and
+    # sensor from the image's own, so each image is still an independent work unit.
+    scene_seed = seed if views == 1 else derive_seed(job_seed, image_index // views, attempt, _SCENE_STREAM)
+    rng = np.random.default_rng(scene_seed)
+    view_rng = rng if views == 1 else np.random.default_rng(seed)
+    if spec.camera.intrinsics is not None:
+        try:
+            spec.camera.intrinsics.check_image(spec.resolution)
+        except ValueError as err:
+            raise SpecError(f"camera.{err}") from None
     meshes = _mesh_pool(spec, manifest, exclude)
     posters = _poster_pool(spec, manifest, exclude)
+    hdris = hdri_pool(spec.background, manifest, exclude)
     surface_packs = pack_pool(spec.surface.material, manifest, exclude, field="surface.material")
     object_packs = pack_pool(spec.objects.material, manifest, exclude, field="objects.material")
 
@@ -178,14 +198,16 @@ def resolve(
     else:
         target = (0.0, 0.0, height)
     lights = sample_lights(spec.lights, target, rng=rng)
-    camera = sample_orbit_camera(spec.camera, target, rng=rng)
+    camera = sample_orbit_camera(spec.camera, target, rng=view_rng, resolution=spec.resolution)
+    # A poster faces the camera; with several views, a direction drawn for the whole scene.
+    facing = camera.azimuth_deg if views == 1 else spec.camera.azimuth_deg_range.draw(rng=rng)
 
     poster_nodes = []
     if posters and rng.random() < spec.posters.probability:
         record = posters[int(rng.integers(len(posters)))]
         width = spec.posters.width_range.draw(rng=rng)
         distance = spec.posters.distance_range.draw(rng=rng)
-        azimuth = math.radians(camera.azimuth_deg)
+        azimuth = math.radians(facing)
         poster_nodes.append(
             PosterNode(
                 asset=asset_ref(record),
@@ -194,18 +216,19 @@ def resolve(
                     round(target[1] + math.cos(azimuth) * distance, 6),
                     spec.posters.center_height_range.draw(rng=rng),
                 ),
-                yaw_deg=camera.azimuth_deg,
+                yaw_deg=facing,
                 width=width,
                 height=width,
             )
         )
-    background = BackgroundNode(
-        gray=spec.background.gray_range.draw(rng=rng),
-        strength=spec.background.strength_range.draw(rng=rng),
-    )
+    background = resolve_background(spec.background, hdris, rng=rng)
     # Last, so a spec without ``sensor`` (or with it added) keeps every earlier draw.
-    sensor = sample_sensor(spec.sensor, rng=rng) if spec.sensor is not None else ()
-    return SceneGraph(
+    sensor = sample_sensor(spec.sensor, rng=view_rng) if spec.sensor is not None else ()
+    # Clutter draws from a generator of its own: adding it moves nothing above.
+    distractors = resolve_distractors(
+        spec.distractors, manifest, exclude, objects, supports, scene_seed=scene_seed
+    )
+    graph = SceneGraph(
         spec_name=spec.name,
         job_seed=job_seed,
         image_index=image_index,
@@ -222,7 +245,12 @@ def resolve(
         background=background,
         environment=environment,
         sensor=sensor or None,
+        distractors=distractors,
+        scene_index=image_index // views if views > 1 else None,
+        view=image_index % views if views > 1 else None,
     )
+    # Privacy operators draw from their own generators (the scene's look per scene): nothing above moves.
+    return plan_privacy(graph, spec.privacy or PrivacyParams(), manifest, scene_seed=scene_seed)
 
 
 def redraw_camera(spec: SceneSpec, graph: SceneGraph, redraw: int) -> SceneGraph:
@@ -232,5 +260,5 @@ def redraw_camera(spec: SceneSpec, graph: SceneGraph, redraw: int) -> SceneGraph
     n-th redraw of an image is always the same camera; everything else stays as resolved.
     """
     rng = np.random.default_rng(derive_seed(graph.seed, redraw))
-    camera = sample_orbit_camera(spec.camera, graph.camera.look_at, rng=rng)
+    camera = sample_orbit_camera(spec.camera, graph.camera.look_at, rng=rng, resolution=graph.resolution)
     return graph.model_copy(update={"camera": camera, "camera_redraws": redraw})

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
+from pydantic_core import to_jsonable_python
 
 from simulacra.errors import SpecError
 from simulacra.randomize import (
@@ -24,6 +25,7 @@ from simulacra.randomize import (
     SensorParams,
     within,
 )
+from simulacra.randomize.privacy import PrivacyParams
 
 # Draws are rounded to 6 decimals (graphs print the same everywhere), so "positive"
 # means at least 1e-6: anything smaller would round to 0.
@@ -93,10 +95,82 @@ class EnvironmentSpec(_Strict):
 
 
 class BackgroundSpec(_Strict):
-    """Uniform world colour (grey level) and strength lighting the scene from all around."""
+    """What lights the scene from all around and shows behind it, by ``kind``.
 
+    ``color``: a uniform grey (``gray_range``). ``hdri``: an equirectangular HDRI from the
+    manifest (``assets``; empty means every HDRI), turned about the vertical by
+    ``rotation_deg_range``. ``sky``: Blender's Hosek-Wilkie sky (``turbidity_range``,
+    ``ground_albedo_range``) with a sun lamp of ``sun_strength_range`` W/m^2 shining from
+    ``sun_elevation_deg_range`` / ``sun_rotation_deg_range``. ``strength_range`` scales the
+    world light of each kind. A field of another kind may only keep its default.
+    """
+
+    kind: Literal["color", "hdri", "sky"] = "color"
     gray_range: Unit = (0.2, 0.6)
     strength_range: Annotated[FloatDist, within(0.0)] = (0.3, 0.8)
+    assets: tuple[str, ...] = Field(default=(), description="hdri: HDRI asset ids; empty means every HDRI")
+    rotation_deg_range: FloatDist = Field((0.0, 360.0), description="hdri: turn about the vertical, degrees")
+    sun_elevation_deg_range: Annotated[FloatDist, within(-10.0, 90.0)] = (15.0, 60.0)
+    sun_rotation_deg_range: FloatDist = (0.0, 360.0)
+    turbidity_range: Annotated[FloatDist, within(1.0, 10.0)] = Field((2.0, 6.0), description="sky: haze")
+    ground_albedo_range: Unit = 0.3
+    sun_strength_range: Annotated[FloatDist, within(0.0)] = Field((1.0, 4.0), description="sky: sun, W/m^2")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> BackgroundSpec:
+        for name, owner in _BACKGROUND_FIELDS.items():
+            default = to_jsonable_python(type(self).model_fields[name].default)
+            if owner != self.kind and to_jsonable_python(getattr(self, name)) != default:
+                raise ValueError(f"{name}: only used with kind: {owner} (this background is {self.kind})")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _own_fields(self, handler):
+        # Only the kind's own fields are written; a colour background dumps (and hashes) as before kinds.
+        data = handler(self)
+        for name, owner in _BACKGROUND_FIELDS.items():
+            if owner != self.kind:
+                data.pop(name, None)
+        if self.kind == "color":
+            data.pop("kind", None)
+        return data
+
+
+_BACKGROUND_FIELDS = {
+    "gray_range": "color",
+    "assets": "hdri",
+    "rotation_deg_range": "hdri",
+    "sun_elevation_deg_range": "sky",
+    "sun_rotation_deg_range": "sky",
+    "turbidity_range": "sky",
+    "ground_albedo_range": "sky",
+    "sun_strength_range": "sky",
+}
+
+
+class DistractorsSpec(_Strict):
+    """Unlabeled clutter among the labeled objects: rendered, casting shadows and occluding, never annotated.
+
+    Each distractor is a primitive ``shapes`` entry (about 10 cm across at scale 1) or a
+    manifest mesh of ``categories`` (empty: none; naming a labeled category makes
+    unlabeled instances of it). It stands clear of every labeled object's footprint.
+    """
+
+    count_range: Annotated[IntDist, within(0, 200)] = (2, 5)
+    categories: tuple[str, ...] = Field(default=(), description="mesh categories drawn as clutter")
+    shapes: tuple[Literal["cube", "sphere", "cylinder", "cone"], ...] = ("cube", "sphere", "cylinder", "cone")
+    scale_range: Positive = (0.5, 1.2)
+    material: MaterialParams = MaterialParams()
+    placement: Literal["on_surface", "in_volume"] = Field(
+        "on_surface", description="on_surface: upright; in_volume: floating, any rotation (never dropped)"
+    )
+    height_range: Positive = Field((0.05, 0.3), description="in_volume: gap below the bounding sphere")
+
+    @model_validator(mode="after")
+    def _something_to_draw(self) -> DistractorsSpec:
+        if not self.shapes and not self.categories:
+            raise ValueError("shapes and categories are both empty: nothing to draw distractors from")
+        return self
 
 
 class SceneSpec(_Strict):
@@ -115,6 +189,12 @@ class SceneSpec(_Strict):
     sensor: SensorParams | None = Field(
         None, description="post-render camera effects (noise, blur, ...); absent means none"
     )
+    privacy: PrivacyParams | None = Field(
+        None, description="privacy perturbation operators; absent means the defaults of PrivacyParams"
+    )
+    distractors: DistractorsSpec | None = Field(
+        None, description="unlabeled clutter among the objects; absent means none"
+    )
 
     @model_serializer(mode="wrap")
     def _without_absent_sensor(self, handler):
@@ -122,6 +202,10 @@ class SceneSpec(_Strict):
         data = handler(self)
         if self.sensor is None:
             data.pop("sensor", None)
+        if self.privacy is None:
+            data.pop("privacy", None)
+        if self.distractors is None:
+            data.pop("distractors", None)
         return data
 
 

@@ -12,7 +12,8 @@ label, but the rest of the image is still good data.
 The graph's ``sensor`` effects (noise, blur, ...) are applied to the final frame's RGB
 here, by :func:`with_sensor`, which ``rerender`` uses too. They touch pixels only: the
 masks and boxes stay the geometric truth, even where blur or chromatic aberration
-spread an object's colour past its mask.
+spread an object's colour past its mask. The graph's post-render privacy operators
+(``privacy.image``: colour jitter, pixel noise, ...) are applied after them, in the same place.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import dataclasses
 import numpy as np
 
 from simulacra.randomize import apply_sensor
+from simulacra.randomize.privacy import apply_image_ops
 from simulacra.render import Frame, Renderer
 from simulacra.scenes import SceneGraph, SceneSpec, redraw_camera
 
@@ -33,18 +35,23 @@ def under_minimum(graph: SceneGraph, frame: Frame, minimum: int) -> set[int]:
 
 
 def with_sensor(graph: SceneGraph, rgb: np.ndarray) -> np.ndarray:
-    """``rgb`` as the graph's camera records it: its ``sensor`` effects applied, seeded by the graph."""
-    return apply_sensor(rgb, graph.sensor, seed=graph.seed) if graph.sensor else rgb
+    """``rgb`` as the graph's camera records it: its ``sensor`` effects applied, seeded by the graph.
+
+    The graph's post-render privacy operators (``privacy.image``) follow, on the final pixels.
+    """
+    rgb = apply_sensor(rgb, graph.sensor, seed=graph.seed) if graph.sensor else rgb
+    return apply_image_ops(rgb, graph.privacy.image) if graph.privacy else rgb
 
 
 def render_scene(renderer: Renderer, graph: SceneGraph, spec: SceneSpec) -> tuple[SceneGraph, Frame]:
     """Render ``graph``; returns the graph as finally rendered (poses, camera, unlabeled ids) and its frame.
 
     A ``physics_drop`` graph is settled first, so the graph written is the one rendered.
-    The frame's RGB has the graph's sensor effects applied (labels are untouched).
+    The frame's RGB has the graph's sensor effects and privacy perturbations applied
+    (labels are untouched).
     """
     graph, frame = _render_visible(renderer, graph, spec)
-    if graph.sensor:
+    if graph.sensor or graph.privacy:
         frame = dataclasses.replace(frame, rgb=with_sensor(graph, frame.rgb))
     return graph, frame
 
