@@ -7,20 +7,36 @@ from simulacra.audit.auditor import Auditor, SignalScore, Verdict
 from simulacra.audit.images import MAX_PIXELS, read_image
 from simulacra.audit.index import ReferenceIndex
 from simulacra.audit.manifest import ReferenceRecord, SkippedFile
+from simulacra.audit.privacy_metrics import (
+    DcrShare,
+    Holdout,
+    IdentityLeaks,
+    ShareEstimate,
+    dcr_share,
+    describe_holdout,
+    identity_leaks,
+)
 from simulacra.audit.references import ReferenceSource, demo_names, write_demo_references
 from simulacra.audit.thresholds import Thresholds
 
 __all__ = [
     "MAX_PIXELS",
     "Auditor",
+    "DcrShare",
+    "Holdout",
+    "IdentityLeaks",
     "ReferenceIndex",
     "ReferenceRecord",
     "ReferenceSource",
+    "ShareEstimate",
     "SignalScore",
     "SkippedFile",
     "Thresholds",
     "Verdict",
+    "dcr_share",
     "demo_names",
+    "describe_holdout",
+    "identity_leaks",
     "read_image",
     "write_demo_references",
 ]

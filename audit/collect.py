@@ -63,15 +63,27 @@ class Parts:
             "face_embeddings": np.zeros((0, EMBEDDING_DIM), np.float32),
         }.get(name, np.zeros(0, np.int32))
         chunks = getattr(self, name)
-        return np.concatenate([empty, *chunks]).astype(empty.dtype)
+        return np.concatenate([empty, *chunks]).astype(empty.dtype, copy=False)
+
+
+def global_rows(gray: np.ndarray) -> np.ndarray:
+    """Global descriptors of one view, one per entry of :data:`CROPS` (the whole image first).
+
+    Public because distance-to-closest-record compares outputs with hold-out images
+    described exactly as the indexed ones are (see :mod:`simulacra.audit.privacy_metrics`).
+    """
+    h, w = gray.shape
+    return np.stack(
+        [
+            desc.global_descriptor(gray[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
+            for x0, y0, x1, y1 in CROPS
+        ]
+    )
 
 
 def _describe_view(parts: Parts, gray: np.ndarray, reference: int, mirrored: bool) -> None:
     h, w = gray.shape
-    rows = [
-        desc.global_descriptor(gray[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
-        for x0, y0, x1, y1 in CROPS
-    ]
+    rows = global_rows(gray)
     geometry, keypoints = desc.multiscale_keypoints(gray, FRAME, SIDES, MAX_FEATURES)
     scale = FRAME / max(h, w)
     number = len(parts.views)
@@ -83,7 +95,7 @@ def _describe_view(parts: Parts, gray: np.ndarray, reference: int, mirrored: boo
             phash=f"{desc.phash(gray):016x}",
         )
     )
-    parts.global_rows.append(np.stack(rows))
+    parts.global_rows.append(rows)
     parts.global_view.append(np.full(len(rows), number, np.int32))
     parts.keypoint_geometry.append(geometry)
     parts.keypoint_desc.append(keypoints)

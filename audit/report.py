@@ -1,8 +1,10 @@
 """The audit's HTML report, for reviewers who sign off a dataset without reading code.
 
 One self-contained file: per-signal score histograms against their thresholds, a
-summary table of flag rates with Wilson 95% intervals, and every rejected output
-with the matched region drawn. The index holds no reference pixels, so a reference
+summary table of flag rates with Wilson 95% intervals, the identity-leak rate and,
+when a hold-out was given, the distance-to-closest-record share (see
+:mod:`simulacra.audit.privacy_metrics`), and every rejected output with the matched
+region drawn. The index holds no reference pixels, so a reference
 thumbnail appears only when the caller passes the reference folder explicitly.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import numpy as np
 from simulacra.audit.auditor import Verdict
 from simulacra.audit.images import read_image
 from simulacra.audit.index import ReferenceIndex
+from simulacra.audit.privacy_metrics import DcrShare, identity_leaks, wilson
 from simulacra.errors import OutputError
 
 SIGNALS = ("phash", "global", "region", "face")
@@ -43,6 +45,23 @@ figure { display: inline-block; margin: 0 1em 1em 0; vertical-align: top; }
 <td>{{ row.flagged }}/{{ total }}</td><td>{{ "%.4f"|format(row.rate) }}</td>
 <td>[{{ "%.4f"|format(row.low) }}, {{ "%.4f"|format(row.high) }}]</td></tr>
 {% endfor %}</table>
+<h2>Privacy metrics</h2>
+<table id="privacy">
+<tr><th>metric</th><th>count</th><th>rate</th><th>Wilson 95% interval</th></tr>
+<tr><td>identity-leak rate (face of a reference person found)</td>
+<td>{{ identity.matched.hits }}/{{ identity.matched.trials }}</td>
+<td>{{ "%.4f"|format(identity.matched.rate or 0) }}</td>
+<td>[{{ "%.4f"|format(identity.matched.low) }}, {{ "%.4f"|format(identity.matched.high) }}]</td></tr>
+{% if dcr %}<tr><td>DCR share (closer to the index than to the hold-out)</td>
+<td>{{ "%g"|format(dcr.share.hits) }}/{{ dcr.share.trials }}</td><td>{{ "%.4f"|format(dcr.share.rate) }}</td>
+<td>[{{ "%.4f"|format(dcr.share.low) }}, {{ "%.4f"|format(dcr.share.high) }}]</td></tr>{% endif %}
+</table>
+{% if identity.references %}<p>Identities matched:
+{% for ref, n in identity.references.items() %}{{ ref }} ({{ n }}){{ ", " if not loop.last }}{% endfor %}.</p>
+{% endif %}
+{% if dcr %}<p id="dcr-reading">{{ dcr.reading() }}</p>
+{% else %}<p id="dcr-reading">DCR share not computed: it needs real images that are not in the index
+(<code>simulacra audit DIR --index I --holdout REAL_DIR</code>).</p>{% endif %}
 <h2>Score distributions</h2>
 {% for signal, uri in histograms %}<figure><img alt="{{ signal }} scores" src="{{ uri }}"></figure>
 {% endfor %}
@@ -57,22 +76,6 @@ figure { display: inline-block; margin: 0 1em 1em 0; vertical-align: top; }
 {% if skipped %}<h2>Skipped</h2><ul>{% for line in skipped %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
 </body></html>
 """
-
-
-def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval for a binomial rate; honest near 0 and with few trials.
-
-    Example:
-        >>> [round(x, 4) for x in wilson(0, 100)]
-        [0.0, 0.037]
-    """
-    if trials == 0:
-        return 0.0, 1.0
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _png_uri(bgr: np.ndarray) -> str:
@@ -140,8 +143,11 @@ def write_report(
     *,
     references: Path | None = None,
     skipped: list[str] | None = None,
+    dcr: DcrShare | None = None,
 ) -> Path:
     """Write the HTML report for ``verdicts`` of files under ``images``.
+
+    ``dcr`` is the outputs' distance-to-closest-record share, when a hold-out was given.
 
     ``references``, when given, is the folder the index was built from: rejected
     outputs are then shown next to their reference's thumbnail (only if the file
@@ -193,6 +199,8 @@ def write_report(
             histograms=histograms,
             rejects=rejects,
             skipped=skipped or [],
+            identity=identity_leaks(v.to_dict() for v in verdicts),
+            dcr=dcr,
         )
     )
     try:

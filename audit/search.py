@@ -17,7 +17,7 @@ import numpy as np
 from simulacra.errors import ReferenceIndexError
 
 KINDS = ("Flat", "HNSW32")
-# Global rows: 18 per reference (9 crops x 2 views), so HNSW from about 550 references.
+# Global rows: 22 per reference (11 crops x 2 views), so HNSW from about 455 references.
 GLOBAL_APPROX_FROM = 10_000
 # Keypoints (~4000 per reference) are ratio-tested on their 16 nearest neighbours, which
 # an approximate search blurs; exact up to ~500 references.

@@ -1,19 +1,27 @@
-"""Leakage benchmark: recall per edit, false positives on clean renders, throughput by index size.
+"""Leakage benchmark: recall per edit, false positives, micro-AP, Blender plants, throughput by index size.
 
-Run ``.venv/bin/python bench/leakage_bench.py``. On 2 shared cores an audit of the
-7-photo set takes ~0.7 s, so the default 1000-composite false-positive run alone is
-~12 minutes; ``--clean 300`` keeps the whole run near 5 minutes.
-Prints three tables; results go into BENCHMARKS.md by hand. All randomness is seeded.
+Run ``.venv/bin/python bench/leakage_bench.py`` for the moderate default (recall, 300
+clean composites, identity, micro-AP, throughput at 1e3-1e5 rows; ~10 minutes on 2 idle
+cores, recall alone ~4.5 CPU-minutes).
+Sections are chosen with ``--sections``; the long ones are opt-in:
 
-* recall: each real photo (scikit-image's five demo photos, plus scikit-learn's
-  china.jpg and flower.jpg when they load offline), edited, audited at the default
-  thresholds; a hit is a reject naming the right reference. Plus the face signal
-  alone on the astronaut's face pasted into a render under the same edits.
-* false positives: clean synthetic composites (:mod:`simulacra.audit.calibration`),
-  with Wilson 95% intervals.
-* throughput: the same outputs audited against the real set padded with random
-  unit vectors to 1e3, 1e4, 1e5 global rows (exact below 1e4, HNSW from it);
-  ratios against the 1e3 run in this process.
+* ``recall``: every reference photo (scikit-image's five demo photos, scikit-learn's
+  china.jpg and flower.jpg, matplotlib's grace_hopper.jpg), edited, audited at the
+  index's thresholds; a hit is a reject naming the right reference. The same edits on
+  12 held-out real photos (other scikit-image photos, never indexed) count false
+  positives on non-members. Plus the face signal alone on the astronaut's face pasted
+  into a render under the same edits.
+* ``fpr``: ``--clean`` clean synthetic composites (:mod:`simulacra.audit.calibration`).
+* ``blender``: ``--blender-clean`` clean Blender tabletop renders (false positives) and
+  ``--blender-plants`` renders per reference photo with that photo as the poster
+  texture (perspective, lighting, occlusion by objects, random camera pose).
+* ``identity``: face-identity distances across the two people in the reference set.
+* ``throughput``: audits against the real set padded with random unit vectors to each
+  of ``--sizes`` global rows (exact below 1e4, HNSW from it); index build time apart.
+* micro-AP (DISC21, Douze et al. 2021) is printed at the end over whatever the other
+  sections audited: every (query, reference, score) prediction pooled, sorted by score.
+
+Prints tables; results go into BENCHMARKS.md by hand. All randomness is seeded.
 """
 
 from __future__ import annotations
@@ -21,18 +29,46 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from simulacra.audit import Auditor, ReferenceIndex, read_image, write_demo_references
+from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, write_demo_references
 from simulacra.audit import descriptors as desc
 from simulacra.audit.calibration import procedural_poster, tabletop
-from simulacra.audit.report import wilson
+from simulacra.audit.privacy_metrics import wilson
+
+SECTIONS = ("recall", "fpr", "blender", "identity", "throughput")
+DEFAULT_SECTIONS = ("recall", "fpr", "identity", "throughput")
+# Real photos in scikit-image's wheel that are not demo references: the non-member hold-out.
+HOLDOUT_PHOTOS = (
+    "motorcycle_left.png",
+    "hubble_deep_field.jpg",
+    "retina.jpg",
+    "coins.png",
+    "moon.png",
+    "brick.png",
+    "grass.png",
+    "gravel.png",
+    "ihc.png",
+    "page.png",
+    "cell.png",
+    "microaneurysms.png",
+)
+
+
+@dataclass
+class Pool:
+    """Audited queries for micro-AP: positives per transformation (with their true reference), negatives."""
+
+    positives: dict[str, list[tuple[Verdict, str]]] = field(default_factory=dict)
+    negatives: list[Verdict] = field(default_factory=list)
 
 
 def _rotate(rgb: np.ndarray, angle: float) -> np.ndarray:
@@ -66,7 +102,8 @@ def _edits(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.ndar
     }
 
 
-def _photos(folder: Path) -> dict[str, np.ndarray]:
+def _write_references(folder: Path) -> None:
+    """The reference photos that ship with installed packages, written as PNG under ``folder``."""
     write_demo_references(folder)
     try:
         from sklearn.datasets import load_sample_images
@@ -75,21 +112,52 @@ def _photos(folder: Path) -> dict[str, np.ndarray]:
             cv2.imwrite(str(folder / f"sklearn_{name}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     except ImportError:
         print("scikit-learn not installed: its sample images are left out")
-    index = ReferenceIndex.build(folder)
-    return {r.id: read_image(folder / r.file)[0] for r in index.references}
+    try:
+        import matplotlib.cbook
+
+        shutil.copy(
+            matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), folder / "grace_hopper.jpg"
+        )
+    except (ImportError, FileNotFoundError):
+        print("matplotlib's grace_hopper.jpg not found: left out")
 
 
-def recall(auditor: Auditor, photos: dict[str, np.ndarray]) -> None:
-    """Print recall per edit (all signals) and the face signal's recall on a pasted face."""
+def _holdout() -> dict[str, np.ndarray]:
+    """The non-member photos, decoded (RGB)."""
+    import skimage.data
+
+    folder = Path(skimage.data.__file__).parent
+    out = {}
+    for name in HOLDOUT_PHOTOS:
+        if (folder / name).is_file():
+            rgb, _ = read_image(folder / name)
+            out[name] = rgb
+    return out
+
+
+def recall(
+    auditor: Auditor, photos: dict[str, np.ndarray], holdout: dict[str, np.ndarray], pool: Pool
+) -> None:
+    """Print recall per edit, false positives on edited non-members, and the face signal on a pasted face."""
     edits = _edits(np.random.default_rng(0))
     face = photos["skimage:astronaut"][30:230, 120:320]
-    print(f"\nrecall at default thresholds, {len(photos)} photos; face: astronaut face in 5 renders")
-    print(f"{'edit':14} {'recall':>8} {'signals that fired':32} {'face recall':>11} {'face dist max':>13}")
+    print(
+        f"\nrecall at the index's thresholds, {len(photos)} member photos; false positives on "
+        f"{len(holdout)} non-member photos; face: astronaut face in 5 renders"
+    )
+    print(
+        f"{'edit':14} {'recall':>8} {'signals that fired':32} {'non-member FP':>13} "
+        f"{'face recall':>11} {'face dist max':>13}"
+    )
     for name, edit in edits.items():
         verdicts = [auditor.audit(edit(rgb)) for rgb in photos.values()]
         hits = sum(
             v.verdict == "reject" and v.reference == ref for v, ref in zip(verdicts, photos, strict=True)
         )
+        pool.positives[name] = list(zip(verdicts, photos, strict=True))
+        negatives = [auditor.audit(edit(rgb)) for rgb in holdout.values()]
+        pool.negatives += negatives
+        false = sum(v.verdict == "reject" for v in negatives)
         fired = sorted({s for v in verdicts for s, score in v.signals.items() if score.fired})
         distances = []
         for i in range(5):
@@ -99,12 +167,22 @@ def recall(auditor: Auditor, photos: dict[str, np.ndarray]) -> None:
             distances.append(1 - auditor.audit(_jpeg(scene, 85)).signals["face"].score)
         face_hits = sum(d <= auditor.thresholds.face_distance for d in distances)
         print(
-            f"{name:14} {hits:>3}/{len(photos):<4} {','.join(fired):32} {face_hits:>6}/5     "
-            f"{max(distances):>13.3f}"
+            f"{name:14} {hits:>3}/{len(photos):<4} {','.join(fired):32} {false:>6}/{len(negatives):<6} "
+            f"{face_hits:>6}/5     {max(distances):>13.3f}"
         )
 
 
-def false_positives(auditor: Auditor, count: int) -> None:
+def _rates(label: str, verdicts: list[Verdict], seconds: float) -> None:
+    count = len(verdicts)
+    print(f"\nfalse positives on {count} {label} ({seconds / max(count, 1) * 1000:.0f} ms/audit)")
+    for signal in ("phash", "global", "region", "face", "any"):
+        flagged = sum(v.verdict == "reject" if signal == "any" else v.signals[signal].fired for v in verdicts)
+        low, high = wilson(flagged, count)
+        highest = max(v.signals[signal].score for v in verdicts) if signal != "any" else float("nan")
+        print(f"{signal:7} {flagged:>5}/{count}  95% [{low:.4f}, {high:.4f}]  highest score {highest:.4g}")
+
+
+def false_positives(auditor: Auditor, count: int, pool: Pool) -> None:
     """Print how many clean composites each signal (and the whole audit) rejects."""
     start = time.perf_counter()
     verdicts = []
@@ -112,39 +190,145 @@ def false_positives(auditor: Auditor, count: int) -> None:
         rng = np.random.default_rng([21, i])
         poster = procedural_poster(rng) if i % 2 else None
         verdicts.append(auditor.audit(tabletop(rng, poster).rgb))
-    seconds = time.perf_counter() - start
-    print(f"\nfalse positives on {count} clean 256x256 composites ({seconds / count * 1000:.0f} ms/audit)")
-    for signal in ("phash", "global", "region", "face", "any"):
-        flagged = sum(v.verdict == "reject" if signal == "any" else v.signals[signal].fired for v in verdicts)
-        low, high = wilson(flagged, count)
-        highest = max(v.signals[signal].score for v in verdicts) if signal != "any" else float("nan")
-        print(f"{signal:7} {flagged:>4}/{count}  95% [{low:.4f}, {high:.4f}]  highest score {highest:.4g}")
+    _rates("clean 256x256 composites", verdicts, time.perf_counter() - start)
+    pool.negatives += verdicts
+
+
+def blender(
+    auditor: Auditor,
+    references: Path,
+    index: ReferenceIndex,
+    *,
+    clean: int,
+    plants: int,
+    size: int,
+    samples: int,
+    pool: Pool,
+) -> None:
+    """Render clean tabletop scenes and scenes with each reference photo as the poster; audit all.
+
+    The planted photo goes through Blender as a texture on a panel behind the table:
+    perspective from the seeded camera pose, Cycles lighting, objects in front of it.
+    """
+    from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
+    from simulacra.render import Renderer, RenderSettings
+    from simulacra.scene_render import render_scene
+    from simulacra.scenes import load_spec, resolve
+
+    with tempfile.TemporaryDirectory(prefix="leakage-bench-assets-") as scratch:
+        root = Path(scratch)
+        library = build_library(root)
+        planted: dict[str, str] = {}  # asset id -> reference id
+        records = list(library.assets)
+        for number, reference in enumerate(index.references):
+            relative = f"textures/planted_{number}{Path(reference.file).suffix}"
+            shutil.copyfile(references / reference.file, root / relative)
+            asset = f"bench:planted_{number}"
+            planted[asset] = reference.id
+            records.append(
+                AssetRecord(
+                    id=asset,
+                    path=relative,
+                    sha256=sha256_of(root / relative),
+                    kind="texture",
+                    license="LicenseRef-PublicDomain",
+                    source=f"leakage benchmark plant of {reference.id}",
+                    provenance="photographed",
+                )
+            )
+        manifest = Manifest(root=root, assets=tuple(records))
+        manifest.save()
+        base = load_spec(Path("tabletop")).model_copy(update={"resolution": (size, size), "samples": samples})
+        art = tuple(r.id for r in library.of_kind("texture") if r.material is None)
+        clean_spec = base.model_copy(update={"posters": base.posters.model_copy(update={"assets": art})})
+        jobs = [(clean_spec, 4100, i, None) for i in range(clean)]
+        for number, (asset, reference) in enumerate(planted.items()):
+            spec = base.model_copy(
+                update={"posters": base.posters.model_copy(update={"probability": 1.0, "assets": (asset,)})}
+            )
+            jobs += [(spec, 4200 + number, i, reference) for i in range(plants)]
+        clean_verdicts, planted_verdicts = [], []
+        rendering = auditing = 0.0
+        with Renderer(manifest, manifest.categories(), RenderSettings(device="cpu")) as renderer:
+            for done, (spec, seed, image, reference) in enumerate(jobs, start=1):
+                start = time.perf_counter()
+                graph = resolve(spec, manifest, job_seed=seed, image_index=image)
+                _, frame = render_scene(renderer, graph, spec)
+                rendering += time.perf_counter() - start
+                start = time.perf_counter()
+                verdict = auditor.audit(frame.rgb)
+                auditing += time.perf_counter() - start
+                if reference is None:
+                    clean_verdicts.append(verdict)
+                else:
+                    planted_verdicts.append((verdict, reference))
+                if done % 50 == 0:
+                    print(f"  blender: {done}/{len(jobs)} rendered and audited", flush=True)
+    print(
+        f"\nBlender tabletop renders, {size}x{size} px, {samples} samples, Cycles CPU: "
+        f"{rendering / max(len(jobs), 1):.2f} s/render"
+    )
+    if clean_verdicts:
+        _rates(f"clean Blender renders ({size}x{size})", clean_verdicts, auditing * clean / len(jobs))
+        pool.negatives += clean_verdicts
+    if planted_verdicts:
+        pool.positives["blender-plant"] = planted_verdicts
+        print(f"\nrecall on Blender-textured plants, {plants} camera poses per photo")
+        print(f"{'reference':22} {'recall':>8} {'signals that fired':32}")
+        for reference in planted.values():
+            own = [v for v, r in planted_verdicts if r == reference]
+            hits = sum(v.verdict == "reject" and v.reference == reference for v in own)
+            fired = sorted({s for v in own for s, score in v.signals.items() if score.fired})
+            print(f"{reference:22} {hits:>3}/{len(own):<4} {','.join(fired):32}")
+        hits = sum(v.verdict == "reject" and v.reference == r for v, r in planted_verdicts)
+        low, high = wilson(hits, len(planted_verdicts))
+        print(f"{'all':22} {hits:>3}/{len(planted_verdicts):<4} 95% [{low:.4f}, {high:.4f}]")
+
+
+def identity(auditor: Auditor, photos: dict[str, np.ndarray]) -> None:
+    """Print face-identity distances between the reference set's people (must stay above the threshold)."""
+    faces = {ref: auditor.embedder.faces(rgb) for ref, rgb in photos.items()}
+    people = {ref: found for ref, found in faces.items() if found}
+    print(f"\nface identity: {sum(map(len, people.values()))} faces in {len(people)} reference photos")
+    names = list(people)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            distance = min(
+                float(np.linalg.norm(fa.embedding - fb.embedding)) for fa in people[a] for fb in people[b]
+            )
+            verdict = "different" if distance > auditor.thresholds.face_distance else "SAME (false match)"
+            print(f"{a} vs {b}: closest face distance {distance:.3f} -> {verdict}")
 
 
 def throughput(index: ReferenceIndex, sizes: list[int], audits: int) -> None:
-    """Print audit time per image against the real set padded to each size."""
+    """Print audit time per image against the real set padded to each size; index build time apart."""
     rng = np.random.default_rng(1)
     outputs = [tabletop(np.random.default_rng([31, i]), procedural_poster(rng)).rgb for i in range(audits)]
+    queries = np.stack([desc.global_descriptor(desc.to_gray(rgb)) for rgb in outputs])
     print(f"\nthroughput, {audits} audits of 256x256 renders per size")
-    print(f"{'global rows':>11} {'search':>7} {'build s':>8} {'ms/audit':>9} {'global ms':>9} {'ratio':>6}")
+    print(
+        f"{'global rows':>11} {'search':>7} {'build s':>8} {'ms/audit':>9} {'images/s':>8} "
+        f"{'global ms':>9} {'ratio':>6}"
+    )
     baseline = None
     for size in sizes:
         parts = index.parts()
         pad = size - sum(len(r) for r in parts.global_rows)
-        noise = rng.standard_normal((max(pad, 0), desc.GLOBAL_DIM)).astype(np.float32)
+        noise = rng.standard_normal((max(pad, 0), desc.GLOBAL_DIM), dtype=np.float32)
         noise /= np.linalg.norm(noise, axis=1, keepdims=True)
         parts.global_rows.append(noise)
         parts.global_view.append(np.zeros(len(noise), np.int32))
+        del noise
         start = time.perf_counter()
         padded = ReferenceIndex.assemble(parts, index.thresholds)
         built = time.perf_counter() - start
+        del parts
         auditor = Auditor(padded)
         auditor.audit(outputs[0])  # load the face models outside the timing
         start = time.perf_counter()
         for rgb in outputs:
             auditor.audit(rgb)
         per_audit = (time.perf_counter() - start) / audits * 1000
-        queries = np.stack([desc.global_descriptor(desc.to_gray(rgb)) for rgb in outputs])
         start = time.perf_counter()
         for query in queries:
             padded.global_index.search(query[None], 1)
@@ -153,26 +337,99 @@ def throughput(index: ReferenceIndex, sizes: list[int], audits: int) -> None:
         kind = padded.info()["search"]["global"]
         print(
             f"{padded.global_index.ntotal:>11} {kind:>7} {built:>8.1f} {per_audit:>9.1f} "
-            f"{per_search:>9.3f} {per_audit / baseline:>6.2f}"
+            f"{1000 / per_audit:>8.2f} {per_search:>9.3f} {per_audit / baseline:>6.2f}",
+            flush=True,
         )
+        del padded, auditor
+
+
+def _predictions(verdict: Verdict) -> dict[str, float]:
+    """One prediction per reference the verdict names: its best score over signals, in thresholds."""
+    best: dict[str, float] = {}
+    for score in verdict.signals.values():
+        if score.reference is not None:
+            ratio = score.score / score.threshold
+            best[score.reference] = max(best.get(score.reference, 0.0), ratio)
+    return best
+
+
+def micro_average_precision(positives: list[tuple[Verdict, str]], negatives: list[Verdict]) -> float:
+    """DISC21 micro-AP: pool every (query, reference, score), sort by score, average the precision.
+
+    Each planted query has one true reference; a clean query has none. Precision is
+    taken at every correct prediction and summed over the number of true pairs, so a
+    true pair never predicted counts as zero. Ties are broken against the auditor
+    (wrong predictions first).
+    """
+    pooled = [(s, r == true) for v, true in positives for r, s in _predictions(v).items()]
+    pooled += [(s, False) for v in negatives for s in _predictions(v).values()]
+    pooled.sort(key=lambda p: (-p[0], p[1]))
+    correct = np.array([c for _, c in pooled], bool)
+    if not len(positives) or not correct.any():
+        return 0.0
+    precision = np.cumsum(correct) / np.arange(1, len(correct) + 1)
+    return float(precision[correct].sum() / len(positives))
+
+
+def average_precision(pool: Pool) -> None:
+    """Print micro-AP per transformation (its positives against every negative) and overall."""
+    if not pool.positives:
+        return
+    print(f"\nmicro-AP (DISC21), negatives: {len(pool.negatives)} clean or non-member queries")
+    print(f"{'transformation':16} {'queries':>7} {'micro-AP':>9}")
+    for name, positives in pool.positives.items():
+        print(f"{name:16} {len(positives):>7} {micro_average_precision(positives, pool.negatives):>9.4f}")
+    every = [p for positives in pool.positives.values() for p in positives]
+    print(f"{'all':16} {len(every):>7} {micro_average_precision(every, pool.negatives):>9.4f}")
 
 
 def main() -> None:
-    """Run the three measurements and print the machine they ran on."""
+    """Run the chosen sections and print the machine they ran on."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clean", type=int, default=1000, help="clean composites for the FPR")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS))
+    parser.add_argument("--clean", type=int, default=300, help="clean composites for the FPR")
+    parser.add_argument("--blender-clean", type=int, default=1000, help="clean Blender renders")
+    parser.add_argument("--blender-plants", type=int, default=10, help="Blender plants per reference photo")
+    parser.add_argument("--blender-size", type=int, default=256, help="Blender render side, px")
+    parser.add_argument("--blender-samples", type=int, default=16, help="Cycles samples per pixel")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--audits", type=int, default=40, help="audits per index size")
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
-    print(f"machine: {machine}, {os.cpu_count()} cpus, Python {platform.python_version()}")
+    load = os.getloadavg()[0]
+    print(f"machine: {machine}, {os.cpu_count()} cpus, Python {platform.python_version()}, load {load:.1f}")
+    pool = Pool()
     with tempfile.TemporaryDirectory() as tmp:
-        photos = _photos(Path(tmp))
-        index = ReferenceIndex.build(tmp)
-    auditor = Auditor(index)
-    recall(auditor, photos)
-    false_positives(auditor, args.clean)
-    throughput(index, args.sizes, args.audits)
+        references = Path(tmp)
+        _write_references(references)
+        index = ReferenceIndex.build(references)
+        photos = {r.id: read_image(references / r.file)[0] for r in index.references}
+        auditor = Auditor(index)
+        if "recall" in args.sections:
+            recall(auditor, photos, _holdout(), pool)
+        if "fpr" in args.sections:
+            false_positives(auditor, args.clean, pool)
+        if "blender" in args.sections:
+            blender(
+                auditor,
+                references,
+                index,
+                clean=args.blender_clean,
+                plants=args.blender_plants,
+                size=args.blender_size,
+                samples=args.blender_samples,
+                pool=pool,
+            )
+        if "identity" in args.sections:
+            identity(auditor, photos)
+    average_precision(pool)
+    if "throughput" in args.sections:
+        throughput(index, args.sizes, args.audits)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    if "blender" in args.sections:
+        from simulacra.render.blenderproc_adapter import exit_process
+
+        exit_process(0)  # bpy segfaults in its native teardown otherwise
 
 
 if __name__ == "__main__":

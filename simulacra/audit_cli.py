@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import click
 
     from simulacra.audit import Auditor, Verdict
+    from simulacra.audit.privacy_metrics import DcrShare
 
 log = logging.getLogger(__name__)
 
@@ -145,19 +146,46 @@ def audit_images(
     references: Annotated[
         Path | None, typer.Option(help="Folder the index was built from; only read with --show-references.")
     ] = None,
+    holdout: Annotated[
+        Path | None,
+        typer.Option(
+            help="Real images NOT in the index: adds the distance-to-closest-record share (~0.5 ideal)."
+        ),
+    ] = None,
+    summary_out: Annotated[
+        Path | None,
+        typer.Option("--summary", help="Also write flag rates, identity-leak rate, DCR share here (JSON)."),
+    ] = None,
 ) -> None:
     """Audit images against a reference index; exit 1 if any is rejected."""
-    from simulacra.audit import Auditor, ReferenceIndex
+    from simulacra.audit import Auditor, ReferenceIndex, read_image
+    from simulacra.audit.privacy_metrics import dcr_share, describe_holdout, output_descriptors
     from simulacra.audit.report import write_report
 
     if show_references and (references is None or not references.is_dir()):
         raise SimulacraError("--show-references needs --references DIR, the folder the index was built from")
     loaded = ReferenceIndex.load(index)
+    described = None
+    if holdout is not None:  # checked before any audit, so a bad hold-out writes nothing
+        known = frozenset(r.sha256 for r in loaded.references)
+        try:
+            described = describe_holdout(holdout, exclude_sha256=known)
+        except AssetError as exc:
+            raise AssetError(f"--holdout {exc}") from exc
     verdicts, skipped = audit_files(Auditor(loaded), directory, "auditing")
+    base = directory if directory.is_dir() else directory.parent
+    dcr = None
+    if described is not None and verdicts:
+        import numpy as np
+
+        outputs = output_descriptors(read_image(base / v.file)[0] for v in verdicts if v.file)
+        dcr = dcr_share(outputs, loaded, described, rng=np.random.default_rng(DCR_SEED))
     json_out.write_text(json.dumps([v.to_dict() for v in verdicts], indent=2) + "\n")
     rejected = sum(v.verdict == "reject" for v in verdicts)
+    summary = audit_summary(verdicts, skipped, dcr)
+    if summary_out is not None:
+        summary_out.write_text(json.dumps(summary, indent=2) + "\n")
     if report is not None:
-        base = directory if directory.is_dir() else directory.parent
         write_report(
             report,
             verdicts,
@@ -165,11 +193,38 @@ def audit_images(
             base,
             references=references if show_references else None,
             skipped=skipped,
+            dcr=dcr,
         )
     note = f", {len(skipped)} unreadable skipped" if skipped else ""
     err.print(f"{len(verdicts)} audited, {rejected} rejected{note}; verdicts in {json_out}")
+    matched = summary["identity_leaks"]["matched"]
+    err.print(
+        f"identity-leak rate {matched['hits']}/{matched['trials']} "
+        f"(95% {matched['wilson95'][0]:.4f}-{matched['wilson95'][1]:.4f})"
+    )
+    err.print(dcr.reading() if dcr is not None else DCR_NOTE)
     if rejected:
         raise typer.Exit(1)
+
+
+DCR_SEED = 0  # subsamples the larger of index and hold-out; fixed so reruns agree
+DCR_NOTE = "DCR share not computed: give --holdout REAL_DIR, real images that are not in the index"
+
+
+def audit_summary(verdicts: list[Verdict], skipped: list[str], dcr: DcrShare | None) -> dict:
+    """The run's privacy metrics as JSON-ready data: flag rates, identity leaks, DCR share."""
+    from simulacra.audit.privacy_metrics import flag_rates, identity_leaks
+
+    entries = [v.to_dict() for v in verdicts]
+    return {
+        "audited": len(verdicts),
+        "rejected": sum(v.verdict == "reject" for v in verdicts),
+        "skipped": len(skipped),
+        "flag_rates": {name: rate.to_dict() for name, rate in flag_rates(entries).items()},
+        "identity_leaks": identity_leaks(entries).to_dict(),
+        "dcr": dcr.to_dict() if dcr is not None else None,
+        "dcr_note": None if dcr is not None else DCR_NOTE,
+    }
 
 
 @audit_app.command("calibrate")

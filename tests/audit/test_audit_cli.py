@@ -121,8 +121,14 @@ def _report(workspace: Path, tmp_path: Path, *extra: str) -> str:
 
 
 def test_report_has_summary_and_no_reference_pixels(workspace: Path, tmp_path: Path) -> None:
-    """The report states 7 audited, 1 rejected, rates with Wilson intervals; no reference image."""
-    html = _report(workspace, tmp_path)
+    """The report states 7 audited, 1 rejected, rates with Wilson intervals; no reference image.
+
+    Without --holdout the report and the summary JSON say the DCR share needs one.
+    """
+    html = _report(workspace, tmp_path, "--summary", str(tmp_path / "s.json"))
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["dcr"] is None and "--holdout" in summary["dcr_note"]
+    assert "DCR share not computed" in html
     assert "7 images audited" in html and "<strong>1 rejected</strong>" in html
     assert "<td>1/7</td><td>0.1429</td>" in html
     assert "[0.0257, 0.5131]" in html  # Wilson 95% for 1 of 7
@@ -173,3 +179,43 @@ def test_folder_audit_warns_per_bad_file_and_audits_the_rest(workspace: Path, tm
     verdicts = json.loads((tmp_path / "v.json").read_text())
     assert sorted(v["file"] for v in verdicts) == ["cmyk.jpg", "deep.png", "gray.png", "rgba.png"]
     assert "4 audited, 0 rejected, 4 unreadable skipped" in capsys.readouterr().err
+
+
+def test_audit_with_holdout_reports_identity_leaks_and_dcr(workspace: Path, tmp_path: Path, capsys) -> None:
+    """--holdout adds the DCR share to the summary JSON, the report and stderr, with its reading."""
+    args = ["audit", str(workspace / "renders"), "--index", str(workspace / "index")]
+    args += ["--json", str(tmp_path / "v.json"), "--summary", str(tmp_path / "s.json")]
+    args += ["--report", str(tmp_path / "r.html"), "--holdout", str(workspace / "holdout")]
+    assert run(args) == 1
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["audited"] == 7 and summary["rejected"] == 1
+    assert summary["flag_rates"]["any"] == {
+        "hits": 1,
+        "trials": 7,
+        "rate": 0.1429,
+        "wilson95": [0.0257, 0.5131],
+    }
+    assert summary["identity_leaks"]["matched"]["trials"] == 7 and summary["identity_leaks"]["kept"] is None
+    dcr = summary["dcr"]
+    assert dcr["share"]["trials"] == 7 and dcr["members"] == dcr["nonmembers"] == 1  # one hold-out image
+    assert "~0.5 is ideal" in dcr["reading"] and summary["dcr_note"] is None
+    html = (tmp_path / "r.html").read_text()
+    assert "identity-leak rate" in html and "DCR share (closer to the index" in html
+    assert "DCR share" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "indexed"])
+def test_bad_holdout_is_one_line_exit_2(workspace: Path, tmp_path: Path, capsys, case: str) -> None:
+    """A missing or imageless hold-out folder, or one holding an indexed image: exit 2, nothing written."""
+    holdout = tmp_path / "holdout"
+    if case != "missing":
+        holdout.mkdir()
+    if case == "indexed":
+        shutil.copy(workspace / "refs" / "camera.png", holdout / "camera.png")
+    args = ["audit", str(workspace / "renders"), "--index", str(workspace / "index")]
+    assert run([*args, "--json", str(tmp_path / "v.json"), "--holdout", str(holdout)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        len(err.splitlines()) == 1 and err.count("--holdout") == 1 and str(holdout) in err.replace("\n", "")
+    )
+    assert not (tmp_path / "v.json").exists()
