@@ -6,7 +6,6 @@ stderr with exit code 2; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from enum import Enum
 from pathlib import Path
@@ -17,14 +16,16 @@ from rich.logging import RichHandler
 
 from simulacra.assets_cli import assets_app, schema_app
 from simulacra.audit_cli import audit_app, index_app
-from simulacra.console import err, progress_bars
+from simulacra.console import err
 from simulacra.errors import SimulacraError
+from simulacra.evaluation.cli import eval_app, evaluation_app
 from simulacra.refine_cli import refine_app
 from simulacra.render.devices import DEVICE_CHOICES
 from simulacra.scenes_cli import scenes_app
 
 if TYPE_CHECKING:
-    from simulacra.pipeline import Job
+    from simulacra.farm import FarmOptions
+    from simulacra.pipeline import Job, JobResult
 
 app = typer.Typer(
     add_completion=False,
@@ -38,6 +39,8 @@ app.add_typer(assets_app, name="assets")
 app.add_typer(schema_app, name="schema")
 app.add_typer(refine_app, name="refine")
 app.registered_commands += scenes_app.registered_commands  # rerender, sweep: top-level
+app.add_typer(eval_app, name="eval")
+app.registered_commands += evaluation_app.registered_commands  # stats, compare: top-level
 
 Device = Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 DeviceOption = Annotated[Device, typer.Option(help="Cycles device; auto takes a GPU if Cycles finds one.")]
@@ -70,11 +73,58 @@ def generate(
     refine: Annotated[
         Path | None, typer.Option(help="Refiner model folder: every render is refined, then audited.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Supervised Blender worker processes (default: render in this process)."),
+    ] = None,
+    threads_per_worker: Annotated[
+        int, typer.Option(min=0, help="Cycles CPU threads per worker (0: all cores).")
+    ] = 0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Render on Ray: 'auto' (running cluster), an address, or 'local' (--workers actors)."
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Render only shard i/N (index % N == i) into -o; join with `merge`.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted job of the same config.")
+    ] = False,
+    image_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds one image may take before its worker is replaced.")
+    ] = 1800.0,
+    max_failures: Annotated[
+        int, typer.Option(min=1, help="Worker crashes or hangs on one image before it is recorded failed.")
+    ] = 3,
+    max_worker_rss_mb: Annotated[
+        float | None, typer.Option(min=1, help="A worker above this resident memory (MiB) is recycled.")
+    ] = None,
+    gpus: Annotated[
+        str | None, typer.Option(help="GPU ids for --device cuda|optix workers, e.g. 0,1 (default: 0..N-1).")
+    ] = None,
 ) -> None:
     """Render a labeled dataset from a scene spec, sampling only what the license policy admits."""
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
+    from simulacra.farm import FarmError, FarmOptions, Shard, parse_gpus
     from simulacra.pipeline import Job, WorkItem
     from simulacra.scenes import load_spec
+
+    if gpus is not None and device.value not in ("cuda", "optix"):
+        raise FarmError(f"--gpus {gpus}: only with --device cuda or --device optix")
+
+    options = FarmOptions(
+        workers=workers,
+        threads_per_worker=threads_per_worker,
+        ray=ray,
+        shard=Shard.parse(shard) if shard is not None else None,
+        resume=resume,
+        image_timeout=image_timeout,
+        max_failures=max_failures,
+        max_worker_rss_mb=max_worker_rss_mb,
+        gpus=parse_gpus(gpus) if gpus is not None else None,
+    )
 
     scene = load_spec(spec)
     assets = load_manifest(manifest) if manifest else builtin_manifest()
@@ -91,7 +141,7 @@ def generate(
         policy=load_policy(policy),
         refine=refine,
     )
-    _render(job)
+    _render(job, options)
 
 
 @app.command()
@@ -109,11 +159,12 @@ def demo(
     err.print(f"reference index: {job.index_path}  (descriptors only, no images)")
 
 
-def _render(job: Job) -> None:
+def _render(job: Job, options: FarmOptions | None = None) -> None:
     """Check the job, render it under a progress bar, and say where everything went."""
     from simulacra.pipeline import prepare_job, run_job
+    from simulacra.progress import job_progress
 
-    prepared = prepare_job(job)
+    prepared = prepare_job(job, options)
     admission = prepared.admission
     err.print(
         f"policy {admission.policy.name}, purpose {admission.purpose}: "
@@ -121,9 +172,18 @@ def _render(job: Job) -> None:
     )
     for asset_id, reason in sorted(admission.excluded.items()):
         err.print(f"  excluded {asset_id}: {reason}", highlight=False, soft_wrap=True)
-    done = itertools.count(1)
-    with progress_bars("rendering") as (update,):
-        result = run_job(prepared, on_image=lambda _: update(next(done), len(job.items)))
+    try:
+        with job_progress("rendering") as bar:
+            result = run_job(prepared, options, on_image=lambda _: bar.advance(), on_start=bar.start)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished images are kept; run the same command with --resume to continue")
+        raise
+    _summary(result)
+    if result.audit is None:
+        err.print(
+            f"[green]shard done[/green]: {result.written} images in {result.out}; join shards with `merge`"
+        )
+        return
     audit = result.audit
     err.print(f"[green]wrote {result.written} images[/green] to {result.out}")
     if audit.index:
@@ -135,6 +195,42 @@ def _render(job: Job) -> None:
     err.print(f"COCO: {result.coco}")
     if audit.index:
         err.print(f"audit log: {result.out / 'audit.jsonl'}")
+
+
+def _summary(result: JobResult) -> None:
+    """The job's final line: what this run rendered, what the audit rejected, what failed, how fast."""
+    rate = result.rendered / result.seconds if result.seconds else 0.0
+    resumed = f" (+{result.resumed} finished before --resume)" if result.resumed else ""
+    err.print(
+        f"summary: {result.rendered} images rendered{resumed}, {result.rejected} renders rejected by audit, "
+        f"{result.dropped} dropped, {result.failed} failed, {result.retried} retried; "
+        f"{result.seconds:.1f} s, {rate:.2f} images/s, peak worker RSS {result.peak_rss_mb:.0f} MiB",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def assemble(
+    dataset: Annotated[Path, typer.Argument(help="A dataset folder (or a staging folder) with records/.")],
+) -> None:
+    """Rebuild COCO, the graph and audit logs and the card of a dataset from its per-image records."""
+    from simulacra.shards import reassemble
+
+    written = reassemble(dataset)
+    err.print(f"[green]assembled {written} images[/green] in {dataset}")
+
+
+@app.command()
+def merge(
+    shards: Annotated[list[Path], typer.Argument(help="Shard folders made by `generate --shard i/N`.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output dataset folder (must not exist yet).")],
+) -> None:
+    """Join the shards of one job into its dataset, identical to rendering it unsharded."""
+    from simulacra.shards import merge_shards
+
+    written = merge_shards(shards, out)
+    err.print(f"[green]merged {written} images[/green] from {len(shards)} shards into {out}")
 
 
 def run(argv: list[str]) -> int:

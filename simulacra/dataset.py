@@ -1,7 +1,7 @@
 """Write a dataset folder: images, masks, depth, scene graphs, audit log, COCO.
 
-Per-image files are written as soon as an image is accepted; COCO and the card are
-assembled at the end from what was kept.
+Per-image files are written as soon as an image is accepted (see
+:mod:`simulacra.records`); COCO and the card are assembled at the end from what was kept.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from pycocotools.coco import COCO
 
+from simulacra.atomic import write_atomic
 from simulacra.coco import ImageRecord, build_coco
 from simulacra.render import Frame
 from simulacra.scenes import SceneGraph
@@ -89,46 +90,37 @@ class DatasetContents:
         )
 
 
-class DatasetWriter:
-    """Writes accepted frames into ``root`` (which the pipeline stages and later publishes)."""
+def encode_frame(image_index: int, frame: Frame) -> dict[str, bytes]:
+    """One accepted image's pixel and label files, encoded: relative file name -> bytes.
 
-    def __init__(self, root: Path, categories: tuple[str, ...]):
-        self.root = root
-        self.categories = categories
-        self.records: list[ImageRecord] = []
-        for folder in LAYOUT:
-            (root / folder).mkdir(parents=True, exist_ok=True)
-        self._graphs = (root / GRAPHS).open("a")
-        self._audit = (root / AUDIT_LOG).open("a")
+    Encoding in memory lets a worker on another machine ship the files to the driver and
+    lets every writer put each file in place atomically.
+    """
+    name, instance, category, depth, normals_file = image_files(image_index)
+    # OpenCV stores 3-channel images as BGR: reversing puts x, y, z in file channels 0, 1, 2.
+    normals = np.ascontiguousarray(frame.normals[..., ::-1])
+    encoded = {
+        name: (".png", cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR), []),
+        instance: (".png", frame.instance_mask.astype(np.uint16), []),
+        category: (".png", frame.class_mask, []),
+        depth: (".tiff", frame.depth, _LOSSLESS_TIFF),
+        normals_file: (".tiff", normals, _LOSSLESS_TIFF),
+    }
+    files = {}
+    for path, (ext, pixels, params) in encoded.items():
+        ok, data = cv2.imencode(ext, pixels, params)
+        if not ok:
+            raise ValueError(f"OpenCV could not encode {path}")
+        files[path] = data.tobytes()
+    return files
 
-    def add(self, graph: SceneGraph, frame: Frame) -> str:
-        """Write one accepted image and its labels; returns the image file name."""
-        name, instance, category, depth, normals_file = image_files(graph.image_index)
-        cv2.imwrite(str(self.root / name), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
-        cv2.imwrite(str(self.root / instance), frame.instance_mask.astype(np.uint16))
-        cv2.imwrite(str(self.root / category), frame.class_mask)
-        cv2.imwrite(str(self.root / depth), frame.depth, _LOSSLESS_TIFF)
-        # OpenCV stores 3-channel images as BGR: reversing puts x, y, z in file channels 0, 1, 2.
-        normals = np.ascontiguousarray(frame.normals[..., ::-1])
-        cv2.imwrite(str(self.root / normals_file), normals, _LOSSLESS_TIFF)
-        self._graphs.write(graph.to_json() + "\n")
-        self._graphs.flush()
-        unoccluded = {info.instance_id: info.unoccluded_pixels for info in frame.instances}
-        self.records.append(image_record(graph, frame.instance_mask, unoccluded))
-        return name
 
-    def log_audit(self, entry: dict) -> None:
-        """Append one audit decision (every attempt, kept or not)."""
-        self._audit.write(json.dumps(entry, sort_keys=True) + "\n")
-        self._audit.flush()
-
-    def finish(self, description: str) -> Path:
-        """Write ``annotations/coco.json`` and check that pycocotools loads it."""
-        self._graphs.close()
-        self._audit.close()
-        self.records.sort(key=lambda record: record.image_id)
-        path = self.root / "annotations" / "coco.json"
-        path.write_text(json.dumps(build_coco(self.records, self.categories, description)))
-        with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
-            COCO(str(path))  # fails loudly if the file is not valid COCO
-        return path
+def write_coco(root: Path, records: list[ImageRecord], categories: tuple[str, ...], description: str) -> Path:
+    """Write ``annotations/coco.json`` (images in id order) and check that pycocotools loads it."""
+    path = root / COCO_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(records, key=lambda record: record.image_id)
+    write_atomic(path, json.dumps(build_coco(ordered, categories, description)).encode())
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
+        COCO(str(path))  # fails loudly if the file is not valid COCO
+    return path

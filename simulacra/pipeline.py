@@ -1,39 +1,45 @@
 """One generation job: resolve -> render -> audit -> (re-synthesise) -> write.
 
 Bad input is refused before anything is written. The dataset is built in a staging
-folder next to the output and renamed into place only when the job completes, so an
-error never leaves a half-written dataset and never touches an existing folder.
+folder next to the output (:mod:`simulacra.staging`) and renamed into place only when the
+job completes, so an error never leaves a half-written dataset and never touches an
+existing folder. Each image is one work unit (:mod:`simulacra.work_unit`), finished when
+its record is written (:mod:`simulacra.records`); the shared files are assembled from the
+records at the end (:mod:`simulacra.assemble`), so the dataset is the same whether its
+images were rendered here, by worker processes (:mod:`simulacra.workers`) or by Ray
+actors (:mod:`simulacra.ray_farm`), in one run or resumed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import logging
-import os
-import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulacra import __version__
+from simulacra.assemble import assemble_labels
 from simulacra.assets_manifest import Admission, LoadedPolicy, Manifest, admit, load_policy, sha256_of
-from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image
+from simulacra.atomic import write_atomic
+from simulacra.audit import Auditor, ReferenceIndex
 from simulacra.card import AuditSummary, CardFacts, RefinementFacts, render_card
-from simulacra.dataset import DatasetContents, DatasetWriter
+from simulacra.dataset import COCO_FILE, DatasetContents
 from simulacra.errors import OutputError, PolicyError
+from simulacra.evaluation import dataset_statistics, dataset_version
+from simulacra.farm import FarmOptions
 from simulacra.jobfile import JobRecord, job_record
-from simulacra.render import Renderer, RenderSettings
+from simulacra.records import ImageOutcome, finished, load_records
+from simulacra.staging import check_staging, open_staging
+from simulacra.work_unit import Rendered, render_items
 
 if TYPE_CHECKING:
     from simulacra.refine.refiner import Refiner
 from simulacra.render.devices import available_gpu_devices, choose_device
-from simulacra.scene_render import render_scene
-from simulacra.scenes import SceneGraph, SceneSpec, resolve
+from simulacra.scenes import SceneSpec, resolve
 
-log = logging.getLogger(__name__)
 CARD = "DATASET_CARD.md"
 
 
@@ -87,11 +93,25 @@ class Job:
 
 @dataclass(frozen=True)
 class JobResult:
+    """What a job did: where the dataset went, and the counts of the final summary.
+
+    ``card`` and ``coco`` are None for a shard, whose labels are assembled by ``merge``.
+    """
+
     out: Path
-    card: Path
-    coco: Path
+    card: Path | None
+    coco: Path | None
     written: int
-    audit: AuditSummary
+    audit: AuditSummary | None
+    requested: int = 0
+    resumed: int = 0  # images finished by an earlier, interrupted run
+    rendered: int = 0  # images finished by this run
+    rejected: int = 0  # renders the audit rejected (each re-synthesised or dropped)
+    dropped: int = 0
+    failed: int = 0
+    retried: int = 0  # images given to a new worker after one crashed or hung on them
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # the largest resident memory a worker reported
 
 
 def check_output_folder(out: Path) -> None:
@@ -111,17 +131,19 @@ class PreparedJob:
     refiner_sha256: str | None = None
 
 
-def prepare_job(job: Job) -> PreparedJob:
+def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
     """Refuse everything that can be refused before any output exists.
 
-    Checks the output folder, the render device, the license policy's decision for the
-    job's purpose, every asset file's hash, that each spec resolves against what the
-    policy admits, and loads the reference index. Writes nothing.
+    Checks the output folder (and the partial folder a resumed job would continue), the
+    render device, the license policy's decision for the job's purpose, every asset
+    file's hash, that each spec resolves against what the policy admits, and loads the
+    reference index. Writes nothing.
     """
     check_output_folder(job.out)
     if job.device != "cpu":
         choose_device(job.device, available_gpu_devices())
-    admission = admit(job.manifest, job.policy or load_policy(), job.purpose)
+    prepared = load_stages(job)
+    admission = prepared.admission
     if admission.people and job.index_path is None:
         raise PolicyError(
             f"asset {admission.people[0]!r} shows a person; policy {admission.policy.name!r} admits it "
@@ -138,6 +160,19 @@ def prepare_job(job: Job) -> PreparedJob:
             attempt=item.first_attempt,
             exclude=admission.excluded_ids | item.exclude,
         )
+    if options is not None:
+        shard = str(options.shard) if options.shard else None
+        check_staging(job.out, job.config_hash(prepared.refiner_sha256), resume=options.resume, shard=shard)
+    return prepared
+
+
+def load_stages(job: Job) -> PreparedJob:
+    """The policy's admission, the auditor and the refiner of an already checked job.
+
+    What a worker process loads once before its first image (the driver ran
+    :func:`prepare_job`). Writes nothing.
+    """
+    admission = admit(job.manifest, job.policy or load_policy(), job.purpose)
     auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
     refiner, refiner_hash = None, None
     if job.refine is not None:  # torch loads only for jobs that refine
@@ -148,77 +183,84 @@ def prepare_job(job: Job) -> PreparedJob:
     return PreparedJob(job, auditor, admission, refiner, refiner_hash)
 
 
-def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Auditor) -> tuple[str, ...]:
-    """The scene's image assets that themselves match the rejected reference.
-
-    Meshes carry no photographs; textures might (posters and pack colour maps). Each one
-    used is audited on its own and the ones that match the same reference are excluded
-    from the next attempt.
-    """
-    offending = []
-    for ref in graph.texture_maps():
-        rgb, _ = read_image(job.manifest.verified_file(job.manifest.get(ref.id)))
-        own = auditor.audit(rgb)
-        if own.verdict == "reject" and own.reference == verdict.reference:
-            offending.append(ref.id)
-    return tuple(sorted(set(offending)))
-
-
-def run_job(prepared: PreparedJob, *, on_image: Callable[[int], None] | None = None) -> JobResult:
-    """Generate, audit and write the job's dataset into ``job.out``.
+def run_job(
+    prepared: PreparedJob,
+    options: FarmOptions | None = None,
+    *,
+    on_image: Callable[[ImageOutcome], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+) -> JobResult:
+    """Generate, audit and write the job's dataset into ``job.out`` (a shard folder with ``options.shard``).
 
     Args:
         prepared: the job after :func:`prepare_job` accepted it.
-        on_image: called with the image index after each image is finished (progress).
+        options: where and how to render (in this process by default); never changes the output.
+        on_image: called with each image's outcome when it is finished (progress).
+        on_start: called once with (images this run covers, images already finished).
     """
+    options = options or FarmOptions()
     job = prepared.job
+    started = time.perf_counter()
     categories = job.manifest.categories()
-    staging = job.out.parent / f".{job.out.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    config_hash = job.config_hash(prepared.refiner_sha256)
+    shard = options.shard
+    staging = open_staging(job.out, config_hash, resume=options.resume, shard=str(shard) if shard else None)
     try:
-        writer = DatasetWriter(staging, categories)
-        backend = render_items(prepared, writer, on_image=on_image).backend
-        coco = writer.finish(description=f"simulacra dataset {job.name}")
-        record = job_record(job, prepared.admission, categories, job.config_hash(prepared.refiner_sha256))
-        record.save(staging)
-        summary = write_card(staging, prepared, record, backend)
-        if job.out.exists():
-            job.out.rmdir()  # checked empty in preflight
-        staging.rename(job.out)
+        record = job_record(job, prepared.admission, categories, config_hash)
+        record.save(staging.root)
+        wanted = [item for item in job.items if shard is None or shard.takes(item.image_index)]
+        done = finished(staging.root)
+        todo = [item for item in wanted if item.image_index not in done]
+        if on_start:
+            on_start(len(wanted), len(wanted) - len(todo))
+        rendered = _dispatch(prepared, todo, staging.root, options, on_image)
+        card, coco, summary = None, None, None
+        counts = assemble_labels(staging.root, categories, record.description) if shard is None else None
+        if counts is not None:
+            summary = write_card(staging.root, prepared, record, counts.backend)
+            card, coco = job.out / CARD, job.out / COCO_FILE
+        staging.publish()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.abandon()
         raise
+    outcomes = {o.image_index: o for o in load_records(job.out)}
     return JobResult(
         out=job.out,
-        card=job.out / CARD,
-        coco=job.out / coco.relative_to(staging),
-        written=len(writer.records),
+        card=card,
+        coco=coco,
+        written=sum(o.status == "kept" for o in outcomes.values()),
         audit=summary,
+        requested=len(wanted),
+        resumed=len(wanted) - len(todo),
+        rendered=len(todo),
+        rejected=sum(o.rejected for o in outcomes.values()),
+        dropped=sum(o.status == "dropped" for o in outcomes.values()),
+        failed=sum(o.status == "failed" for o in outcomes.values()),
+        retried=rendered.retried,
+        seconds=time.perf_counter() - started,
+        peak_rss_mb=rendered.peak_rss_mb,
     )
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """What rendering a job's items did beyond the files written: drops, and the device used."""
-
-    dropped: tuple[int, ...]
-    backend: str
-
-
-def render_items(
-    prepared: PreparedJob, writer: DatasetWriter, *, on_image: Callable[[int], None] | None = None
+def _dispatch(
+    prepared: PreparedJob,
+    items: Sequence[WorkItem],
+    root: Path,
+    options: FarmOptions,
+    on_image: Callable[[ImageOutcome], None] | None,
 ) -> Rendered:
-    """Render, refine, audit and write every work item of the job in one Blender session."""
-    job = prepared.job
-    dropped = []
-    settings = RenderSettings(device=job.device, log_path=writer.root / "blender.log")
-    with Renderer(job.manifest, writer.categories, settings) as renderer:
-        for item in job.items:
-            if not _render_item(prepared, item, renderer, writer):
-                dropped.append(item.image_index)
-            if on_image:
-                on_image(item.image_index)
-    return Rendered(tuple(dropped), renderer.backend)
+    """Render ``items`` into ``root`` here, in worker processes, or on Ray actors."""
+    if options.ray is not None:
+        from simulacra.ray_farm import render_on_ray
+
+        return render_on_ray(prepared, items, root, options, on_image=on_image)
+    if options.workers is not None:
+        from simulacra.workers import render_in_workers
+
+        return render_in_workers(prepared, items, root, options, on_image=on_image)
+    if not items:  # everything was finished before --resume, or the shard is empty
+        return Rendered((), "")
+    return render_items(prepared, root, items, threads=options.threads_per_worker, on_image=on_image)
 
 
 def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: str) -> AuditSummary:
@@ -252,8 +294,10 @@ def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: 
         images_per_license=contents.images_per_license,
         refinement=_refinement_facts(prepared),
         revocations=record.revocations,
+        version=dataset_version(folder),
+        statistics=dataset_statistics(folder),
     )
-    (folder / CARD).write_text(render_card(facts, prepared.job.manifest))
+    write_atomic(folder / CARD, render_card(facts, prepared.job.manifest).encode())
     return summary
 
 
@@ -269,57 +313,3 @@ def _refinement_facts(prepared: PreparedJob) -> RefinementFacts | None:
         steps=int(card.get("steps", 0)),
         privacy=f"epsilon {privacy['epsilon']}, delta {privacy['delta']}" if privacy else "none",
     )
-
-
-def _render_item(prepared: PreparedJob, item: WorkItem, renderer: Renderer, writer: DatasetWriter) -> bool:
-    """Render (and refine) one work item with bounded re-synthesis; False when it was dropped.
-
-    Exclusions start as what the license policy refused; audit rejects add to them. The
-    audit sees the final pixels, after refinement, since a refiner can leak too.
-    """
-    job, auditor, refiner = prepared.job, prepared.auditor, prepared.refiner
-    excluded = prepared.admission.excluded_ids | item.exclude
-    attempts = range(item.first_attempt, item.first_attempt + job.max_attempts)
-    for attempt in attempts:
-        graph = resolve(
-            item.spec,
-            job.manifest,
-            job_seed=job.seed,
-            image_index=item.image_index,
-            attempt=attempt,
-            exclude=excluded,
-        )
-        graph, frame = render_scene(renderer, graph, item.spec)  # render-time rules (visibility)
-        if refiner is not None:
-            frame = dataclasses.replace(frame, rgb=refiner.apply(frame.rgb))
-        if auditor is None:
-            writer.add(graph, frame)
-            return True
-        verdict = auditor.audit(frame.rgb)
-        entry = {
-            "image_index": item.image_index,
-            "attempt": attempt,
-            "seed": graph.seed,
-            **verdict.to_dict(),
-        }
-        if verdict.verdict == "pass":
-            entry["file"] = writer.add(graph, frame)
-            entry["action"] = "kept"
-            writer.log_audit(entry)
-            return True
-        offending = [a for a in _offending_assets(graph, verdict, job, auditor) if a not in excluded]
-        excluded = excluded | set(offending)
-        last = attempt == attempts[-1]
-        entry["action"] = "dropped" if last else "resynthesize"
-        entry["excluded"] = list(offending)
-        writer.log_audit(entry)
-        log.info(
-            "image %d attempt %d rejected (%s, %s %.3f); excluding %s",
-            item.image_index,
-            attempt,
-            verdict.reference,
-            verdict.signal,
-            verdict.score,
-            ", ".join(offending) or "nothing",
-        )
-    return False

@@ -13,18 +13,19 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
-
+from simulacra.assemble import assemble_labels
 from simulacra.assets_manifest import LicensePolicy, LoadedPolicy, Manifest, load_manifest
-from simulacra.dataset import AUDIT_LOG, COCO_FILE, GRAPHS, DatasetWriter, image_files, image_record
+from simulacra.dataset import AUDIT_LOG, COCO_FILE, GRAPHS
 from simulacra.errors import DatasetError
 from simulacra.jobfile import JOB_FILE, JobRecord, Revocation, load_job_record
-from simulacra.pipeline import CARD, Job, WorkItem, prepare_job, render_items, write_card
+from simulacra.pipeline import CARD, Job, WorkItem, prepare_job, write_card
+from simulacra.records import ImageOutcome, commit, load_records, owned_files, record_file
 from simulacra.scenes import SceneGraph, spec_from_dict
+from simulacra.work_unit import render_items
 
 _REWRITTEN = {GRAPHS, AUDIT_LOG, "blender.log", CARD, JOB_FILE, COCO_FILE}
 
@@ -88,6 +89,36 @@ def _replacement_job(
     )
 
 
+def _audit_by_image(dataset: Path) -> dict[int, list[dict]]:
+    """The dataset's audit log entries, grouped by image index in log order."""
+    entries: dict[int, list[dict]] = {}
+    audit = dataset / AUDIT_LOG
+    if audit.is_file():
+        for line in audit.read_text().splitlines():
+            entry = json.loads(line)
+            entries.setdefault(entry["image_index"], []).append(entry)
+    return entries
+
+
+def _carry_records(
+    dataset: Path, staging: Path, graphs: list[SceneGraph], affected: set[int], history: dict[int, list[dict]]
+) -> None:
+    """Records for the images the revocation keeps, made from the dataset's logs where it has none.
+
+    Datasets written before per-image records existed have only the graph log, audit log
+    and COCO file; the records derived from them assemble back into the same files.
+    """
+    unoccluded = _unoccluded_areas(dataset)
+    kept = {g.image_index: g for g in graphs}
+    for index in sorted((set(kept) | set(history)) - affected):
+        if (staging / record_file(index)).is_file():  # staged from the dataset's own record
+            continue
+        outcome = ImageOutcome(
+            index, kept.get(index), tuple(history.get(index, ())), unoccluded.get(index + 1, {})
+        )
+        commit(staging, {record_file(index): outcome.to_json().encode()})
+
+
 def _unoccluded_areas(dataset: Path) -> dict[int, dict[int, int]]:
     """Image id -> instance id -> unoccluded area, read from COCO: kept images are not re-rendered."""
     areas: dict[int, dict[int, int]] = {}
@@ -139,19 +170,17 @@ def revoke(
     job = _replacement_job(record, manifest, asset_id, affected, _last_attempts(dataset, graphs), staging)
     prepared = prepare_job(job)
     try:
-        _stage(dataset, staging, {name for i in affected for name in image_files(i)} | {GRAPHS})
-        writer = DatasetWriter(staging, record.categories)
-        unoccluded = _unoccluded_areas(dataset)
-        for graph in graphs:
-            if graph.image_index not in affected:
-                mask = cv2.imread(str(staging / image_files(graph.image_index)[1]), cv2.IMREAD_UNCHANGED)
-                writer.records.append(image_record(graph, mask, unoccluded.get(graph.image_index + 1)))
-        kept = [g.to_json() for g in graphs if g.image_index not in affected]
-        rendered = render_items(prepared, writer, on_image=on_image)
-        writer.finish(description=record.description)
-        lines = kept + (staging / GRAPHS).read_text().splitlines()
-        lines.sort(key=lambda line: SceneGraph.from_json(line).image_index)
-        (staging / GRAPHS).write_text("".join(f"{line}\n" for line in lines))
+        removed = {name for i in affected for name in owned_files(i)} | {GRAPHS}
+        _stage(dataset, staging, removed)
+        history = _audit_by_image(dataset)
+        _carry_records(dataset, staging, graphs, set(affected), history)
+        progress = (lambda outcome: on_image(outcome.image_index)) if on_image else None
+        rendered = render_items(prepared, staging, on_image=progress)
+        for index in affected:  # a replaced image's audit history keeps the attempts made before
+            new = next(o for o in load_records(staging) if o.image_index == index)
+            revised_audit = (*history.get(index, ()), *new.audit)
+            commit(staging, {record_file(index): replace(new, audit=revised_audit).to_json().encode()})
+        assemble_labels(staging, record.categories, record.description)
         replaced = tuple(i for i in affected if i not in rendered.dropped)
         entry = Revocation(
             asset=asset_id,

@@ -45,7 +45,7 @@ def test_dataset_layout(dataset):
     assert (dataset / "DATASET_CARD.md").is_file()
     graphs = _graphs(dataset)
     assert [g.image_index for g in graphs] == [0, 1, 2]
-    assert not list(dataset.parent.glob(".out.partial-*"))
+    assert not list(dataset.parent.glob(".out.partial*"))
 
 
 def test_coco_agrees_with_instance_masks(dataset):

@@ -1,0 +1,28 @@
+"""Atomic file writes: a reader, or a job resumed after a crash, never sees a partial file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TEMP_MARK = ".tmp-"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` under a temporary name in ``path``'s folder, then rename it into place.
+
+    The rename is atomic within one file system, so ``path`` holds either its old content
+    or all of ``data``. Temporary names start with a dot and carry :data:`TEMP_MARK`, so
+    :func:`remove_leftovers` finds what a killed writer left.
+    """
+    temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def remove_leftovers(root: Path) -> int:
+    """Delete the temporary files killed writers left under ``root``; returns how many."""
+    leftovers = [p for p in root.rglob(f".*{TEMP_MARK}*") if p.is_file()]
+    for path in leftovers:
+        path.unlink()
+    return len(leftovers)

@@ -1,0 +1,59 @@
+"""Shared by the farm tests: a tiny spec, its dataset rendered in-process once, a comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulacra.cli import run
+
+TINY_SPEC = """\
+name: tiny
+resolution: [64, 64]
+samples: 4
+objects:
+  count_range: [2, 4]
+posters:
+  probability: 0.0
+"""
+N = "4"
+SAME = (
+    "scene_graphs.jsonl",
+    "audit.jsonl",
+    "job.json",
+    *(
+        f"{folder}/{i:06d}{suffix}"
+        for i in range(4)
+        for folder, suffix in (("images", ".png"), ("depth", ".tiff"))
+    ),
+    *(f"masks/{i:06d}_{kind}.png" for i in range(4) for kind in ("instance", "class")),
+    *(f"records/{i:06d}.json" for i in range(4)),
+)
+
+
+@pytest.fixture(scope="session")
+def spec(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("farm") / "tiny.yaml"
+    path.write_text(TINY_SPEC)
+    return path
+
+
+@pytest.fixture(scope="session")
+def in_process(spec) -> Path:
+    """The reference: the job rendered in this process, as `generate` does by default."""
+    out = spec.parent / "in_process"
+    assert run(["generate", str(spec), "-n", N, "-o", str(out), "--seed", "7"]) == 0
+    return out
+
+
+def assert_same_dataset(a: Path, b: Path) -> None:
+    """Byte-identical per-image files, graphs, records and job; the same COCO images and labels."""
+    for name in SAME:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    coco_a, coco_b = (json.loads((d / "annotations/coco.json").read_text()) for d in (a, b))
+    for key in ("images", "annotations", "categories", "licenses"):
+        assert coco_a[key] == coco_b[key], key
+    card_a, card_b = ((d / "DATASET_CARD.md").read_text() for d in (a, b))
+    assert card_a == card_b
