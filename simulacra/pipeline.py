@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 
 from simulacra import __version__
 from simulacra.assemble import assemble_labels
-from simulacra.assets_manifest import Admission, LoadedPolicy, Manifest, admit, load_policy, sha256_of
+from simulacra.assets_manifest import (
+    Admission,
+    LicensePolicy,
+    LoadedPolicy,
+    Manifest,
+    admit,
+    load_manifest,
+    load_policy,
+    sha256_of,
+)
 from simulacra.atomic import write_atomic
 from simulacra.audit import Auditor, ReferenceIndex
 from simulacra.card import AuditSummary, CardFacts, RefinementFacts, render_card
@@ -30,7 +39,7 @@ from simulacra.dataset import COCO_FILE, DatasetContents
 from simulacra.errors import OutputError, PolicyError
 from simulacra.evaluation import dataset_statistics, dataset_version
 from simulacra.farm import FarmOptions
-from simulacra.jobfile import JobRecord, job_record
+from simulacra.jobfile import JOB_FILE, JobRecord, job_record
 from simulacra.records import ImageOutcome, finished, load_records
 from simulacra.staging import check_staging, open_staging
 from simulacra.work_unit import Rendered, render_items
@@ -38,7 +47,7 @@ from simulacra.work_unit import Rendered, render_items
 if TYPE_CHECKING:
     from simulacra.refine.refiner import Refiner
 from simulacra.render.devices import available_gpu_devices, choose_device
-from simulacra.scenes import SceneSpec, resolve
+from simulacra.scenes import SceneSpec, resolve, spec_from_dict
 
 CARD = "DATASET_CARD.md"
 
@@ -89,6 +98,31 @@ class Job:
             "simulacra": __version__,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def job_from_record(record: JobRecord, out: Path, *, manifest: Manifest | None = None) -> Job:
+    """The job ``job.json`` describes, writing to ``out``.
+
+    ``manifest`` replaces loading the recorded one (a revocation has it loaded already).
+    """
+    rules = LicensePolicy.model_validate(record.policy)
+    policy = LoadedPolicy(rules, record.policy_source, record.policy_hash)
+    specs = {
+        key: spec_from_dict(fields, source=f"{JOB_FILE} spec {key}") for key, fields in record.specs.items()
+    }
+    return Job(
+        name=record.name,
+        items=tuple(WorkItem(index, specs[key]) for index, key in record.items),
+        manifest=manifest or load_manifest(Path(record.manifest)),
+        seed=record.seed,
+        out=out,
+        index_path=Path(record.index) if record.index else None,
+        device=record.device,
+        max_attempts=record.max_attempts,
+        purpose=record.purpose,
+        policy=policy,
+        refine=Path(record.refine) if record.refine else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simulacra.assemble import assemble_labels
-from simulacra.assets_manifest import LicensePolicy, LoadedPolicy, Manifest, load_manifest
+from simulacra.assets_manifest import Manifest, load_manifest
 from simulacra.dataset import AUDIT_LOG, COCO_FILE, GRAPHS
 from simulacra.errors import DatasetError
 from simulacra.jobfile import JOB_FILE, JobRecord, Revocation, load_job_record
-from simulacra.pipeline import CARD, Job, WorkItem, prepare_job, write_card
+from simulacra.pipeline import CARD, Job, job_from_record, prepare_job, write_card
 from simulacra.records import ImageOutcome, commit, load_records, owned_files, record_file
-from simulacra.scenes import SceneGraph, spec_from_dict
+from simulacra.scenes import SceneGraph
 from simulacra.work_unit import render_items
 
 _REWRITTEN = {GRAPHS, AUDIT_LOG, "blender.log", CARD, JOB_FILE, COCO_FILE}
@@ -61,32 +61,10 @@ def _replacement_job(
 ) -> Job:
     """The recorded job, narrowed to ``indices``, excluding ``revoked`` and every earlier revocation."""
     excluded = frozenset({revoked, *(r.asset for r in record.revocations)})
-    spec_of = dict(record.items)
-    items = tuple(
-        WorkItem(
-            i,
-            spec_from_dict(record.specs[spec_of[i]], source=f"{JOB_FILE} spec {spec_of[i]}"),
-            first_attempt=last.get(i, -1) + 1,
-            exclude=excluded,
-        )
-        for i in indices
-    )
-    policy = LoadedPolicy(
-        LicensePolicy.model_validate(record.policy), record.policy_source, record.policy_hash
-    )
-    return Job(
-        name=record.name,
-        items=items,
-        manifest=manifest,
-        seed=record.seed,
-        out=out,
-        index_path=Path(record.index) if record.index else None,
-        device=record.device,
-        max_attempts=record.max_attempts,
-        purpose=record.purpose,
-        policy=policy,
-        refine=Path(record.refine) if record.refine else None,
-    )
+    job = job_from_record(record, out, manifest=manifest)
+    items = {item.image_index: item for item in job.items}
+    narrowed = tuple(replace(items[i], first_attempt=last.get(i, -1) + 1, exclude=excluded) for i in indices)
+    return replace(job, items=narrowed)
 
 
 def _audit_by_image(dataset: Path) -> dict[int, list[dict]]:

@@ -14,37 +14,12 @@ import shutil
 from pathlib import Path
 
 from simulacra.assemble import assemble_labels
-from simulacra.assets_manifest import LicensePolicy, LoadedPolicy, load_manifest
 from simulacra.errors import DatasetError
 from simulacra.jobfile import JOB_FILE, JobRecord, load_job_record
-from simulacra.pipeline import Job, WorkItem, check_output_folder, load_stages, write_card
+from simulacra.pipeline import check_output_folder, job_from_record, load_stages, write_card
 from simulacra.records import RECORDS, finished, load_records
-from simulacra.scenes import spec_from_dict
 
 _NOT_MERGED = {JOB_FILE, "blender.log", ".lock"}
-
-
-def job_from_record(record: JobRecord, out: Path) -> Job:
-    """The job ``job.json`` describes, writing to ``out``."""
-    policy = LoadedPolicy(
-        LicensePolicy.model_validate(record.policy), record.policy_source, record.policy_hash
-    )
-    specs = {
-        key: spec_from_dict(fields, source=f"{JOB_FILE} spec {key}") for key, fields in record.specs.items()
-    }
-    return Job(
-        name=record.name,
-        items=tuple(WorkItem(index, specs[key]) for index, key in record.items),
-        manifest=load_manifest(Path(record.manifest)),
-        seed=record.seed,
-        out=out,
-        index_path=Path(record.index) if record.index else None,
-        device=record.device,
-        max_attempts=record.max_attempts,
-        purpose=record.purpose,
-        policy=policy,
-        refine=Path(record.refine) if record.refine else None,
-    )
 
 
 def reassemble(dataset: Path) -> int:
