@@ -16,11 +16,9 @@ import cv2
 
 from simulacra.atomic import write_atomic
 from simulacra.coco import ImageRecord
-from simulacra.dataset import AUDIT_LOG, GRAPHS, LAYOUT, image_files, image_record, write_coco
+from simulacra.dataset import AUDIT_LOG, FAILURES, GRAPHS, LAYOUT, image_files, image_record, write_coco
 from simulacra.errors import DatasetError
 from simulacra.records import ImageOutcome, load_records
-
-FAILURES = "failures.jsonl"
 
 
 @dataclass(frozen=True)

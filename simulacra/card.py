@@ -79,6 +79,7 @@ class CardFacts:
     revocations: tuple[Any, ...] = ()  # jobfile.Revocation entries, oldest first
     version: str | None = None  # content-derived id, simulacra.evaluation.dataset_version
     statistics: DatasetStatistics | None = None  # simulacra.evaluation.dataset_statistics
+    failed: tuple[int, ...] = ()  # image indices that failed to render after their retries
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ def render_card(facts: CardFacts, manifest: Manifest) -> str:
         *([f"- Version id: `{facts.version}` (from job, graphs and labels)"] if facts.version else []),
         f"- Job seed: {facts.seed}",
         f"- Images: {facts.written} written of {facts.requested} requested",
+        *(
+            [f"- Failed to render (after retries; reasons in failures.jsonl): {_indices(facts.failed)}"]
+            if facts.failed
+            else []
+        ),
         "- Instances per category: "
         + (", ".join(f"{name} {count}" for name, count in sorted(facts.categories.items())) or "none"),
         "",
@@ -273,3 +279,9 @@ def _refinement_lines(refinement: RefinementFacts | None) -> list[str]:
         "real images; see the model card beside the weights.",
         "",
     ]
+
+
+def _indices(indices: tuple[int, ...]) -> str:
+    """``3 (images 4, 17, 20)``: a count and the image indices, the first ten of them."""
+    shown = ", ".join(str(i) for i in indices[:10]) + (", ..." if len(indices) > 10 else "")
+    return f"{len(indices)} (images {shown})"

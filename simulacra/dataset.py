@@ -25,6 +25,7 @@ from simulacra.scenes import SceneGraph
 LAYOUT = ("images", "masks", "depth", "normals", "annotations")
 GRAPHS = "scene_graphs.jsonl"
 AUDIT_LOG = "audit.jsonl"
+FAILURES = "failures.jsonl"  # only when an image failed to render (after its retries)
 COCO_FILE = "annotations/coco.json"
 # OpenCV's default for float TIFF is SGILOG, a lossy log-luminance code; deflate is exact.
 _LOSSLESS_TIFF = [cv2.IMWRITE_TIFF_COMPRESSION, 8]
@@ -74,20 +75,27 @@ class DatasetContents:
     asset_ids: tuple[str, ...]
     images_per_license: Counter
     audit_log: list[dict]
+    failures: list[dict]  # images that failed to render, with the reason
 
     @classmethod
     def read(cls, root: Path) -> DatasetContents:
         graphs = [SceneGraph.from_json(line) for line in (root / GRAPHS).read_text().splitlines() if line]
         coco = json.loads((root / COCO_FILE).read_text())
         names = {c["id"]: c["name"] for c in coco["categories"]}
-        log = root / AUDIT_LOG
+        log, failures = root / AUDIT_LOG, root / FAILURES
         return cls(
             written=len(graphs),
             instances=Counter(names[a["category_id"]] for a in coco["annotations"]),
             asset_ids=tuple(sorted({ref.id for g in graphs for ref in g.assets()})),
             images_per_license=Counter(spdx for g in graphs for spdx in {ref.license for ref in g.assets()}),
-            audit_log=[json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else [],
+            audit_log=_json_lines(log),
+            failures=_json_lines(failures),
         )
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """The entries of a JSON-lines file; none when it does not exist."""
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
 
 
 def encode_frame(image_index: int, frame: Frame) -> dict[str, bytes]:

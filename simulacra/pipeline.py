@@ -320,6 +320,7 @@ def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: 
         seed=record.seed,
         requested=len(record.items),
         written=contents.written,
+        failed=tuple(f["image_index"] for f in contents.failures),
         categories=contents.instances,
         asset_ids=contents.asset_ids,
         audit=summary,

@@ -104,7 +104,8 @@ def test_hanging_image_is_recorded_failed_and_the_job_finishes(tmp_path, capfd):
     failure = json.loads((out / "failures.jsonl").read_text())
     assert failure["image_index"] == 0 and "timed out after 1 s" in failure["reason"]
     assert json.loads((out / "annotations/coco.json").read_text())["images"] == []
-    assert (out / "DATASET_CARD.md").is_file()
+    card = (out / "DATASET_CARD.md").read_text()
+    assert "- Failed to render (after retries; reasons in failures.jsonl): 1 (images 0)" in card
 
 
 def test_resume_of_another_job_is_refused(spec, tmp_path, capsys):
