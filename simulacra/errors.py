@@ -40,3 +40,11 @@ class PolicyError(SimulacraError):
 
 class DatasetError(SimulacraError):
     """A dataset folder is missing, or lacks the files simulacra writes into every dataset."""
+
+
+class FarmError(SimulacraError):
+    """A farm option (workers, shard, GPUs, Ray address) cannot be used as given."""
+
+
+class EvaluationError(SimulacraError):
+    """An evaluation setting cannot be used here: an unknown task, a size, a missing GPU, an empty folder."""

@@ -12,13 +12,9 @@ import os
 import resource
 from dataclasses import dataclass
 
-from simulacra.errors import SimulacraError
+from simulacra.errors import FarmError
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-class FarmError(SimulacraError):
-    """A farm option (workers, shard, GPUs, Ray address) cannot be used as given."""
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ Public surface re-exported here; torch is imported inside the utility functions 
 so the pipeline can import statistics and version ids without it.
 """
 
+from simulacra.errors import EvaluationError
 from simulacra.evaluation.coverage import CoverageResult, density_coverage, evaluate_coverage
-from simulacra.evaluation.errors import EvaluationError
 from simulacra.evaluation.stats import DatasetStatistics, dataset_statistics
 from simulacra.evaluation.utility import SeedScore, UtilityResult, evaluate_utility
 from simulacra.evaluation.version import dataset_version

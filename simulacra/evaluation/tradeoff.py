@@ -31,8 +31,8 @@ from simulacra.assets_manifest import LoadedPolicy, Manifest
 from simulacra.audit import Auditor, ReferenceIndex, ShareEstimate, read_image
 from simulacra.audit.privacy_metrics import flag_rates
 from simulacra.dataset import image_files
+from simulacra.errors import EvaluationError
 from simulacra.evaluation.dataset_files import read_graphs
-from simulacra.evaluation.errors import EvaluationError
 from simulacra.evaluation.utility import UtilityResult, evaluate_utility
 from simulacra.pipeline import Job, PreparedJob, WorkItem, check_output_folder, prepare_job, run_job
 from simulacra.randomize.privacy import PrivacyParams

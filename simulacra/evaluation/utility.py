@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulacra.evaluation.errors import EvaluationError
+from simulacra.errors import EvaluationError
 from simulacra.evaluation.task_data import TaskData, load_task_data
 
 if TYPE_CHECKING:

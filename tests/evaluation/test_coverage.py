@@ -37,7 +37,7 @@ def test_hand_computed_example():
 
 def test_too_few_references_is_refused():
     """k = 5 needs six reference images: fewer is an EvaluationError naming k."""
-    from simulacra.evaluation.errors import EvaluationError
+    from simulacra.errors import EvaluationError
 
     with pytest.raises(EvaluationError, match="k=5"):
         density_coverage(np.zeros((5, 3)), np.zeros((2, 3)))

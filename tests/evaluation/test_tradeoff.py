@@ -10,7 +10,7 @@ import pytest
 from simulacra.cli import run
 from simulacra.dataset import COCO_FILE
 from simulacra.demo import PLANTED_ASSET, prepare_demo
-from simulacra.evaluation.errors import EvaluationError
+from simulacra.errors import EvaluationError
 from simulacra.evaluation.tradeoff import parse_strengths
 
 # The demo's real photo hangs behind every table; patch_shuffle perturbs it with the strength.
