@@ -69,6 +69,19 @@ def _console_to(path: Path) -> Iterator[None]:
                 os.close(original)
 
 
+def _drop_persistent_data() -> None:
+    """Have Cycles free its scene data after every render instead of keeping it for the next.
+
+    BlenderProc's init turns ``use_persistent_data`` on. Our clean-up deletes every data
+    block between scenes, so the next render has nothing to reuse, yet the kept Cycles
+    data is never freed: a worker grew by about 4.5 MiB per 128 px scene (5 GiB after
+    1000 scenes). Without it, memory stays flat and scenes render as fast.
+    """
+    import bpy
+
+    bpy.context.scene.render.use_persistent_data = False
+
+
 class Renderer:
     """One Blender session rendering scene graphs into :class:`Frame` objects."""
 
@@ -96,6 +109,7 @@ class Renderer:
             # with several lights rendered twice from one graph differed by up to 48
             # grey levels in a few hundred pixels. With it they are pixel-identical.
             bproc.renderer.toggle_light_tree(True)
+            _drop_persistent_data()
             bproc.renderer.enable_depth_output(activate_antialiasing=False)
             bproc.renderer.enable_segmentation_output(map_by=["instance", "name"])
             enable_world_normals(self._temp)

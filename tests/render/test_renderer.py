@@ -123,3 +123,20 @@ def test_unoccluded_area_matches_the_mask_where_nothing_hides_an_object(rendered
     assert all(info.unoccluded_pixels >= info.pixels for info in infos)
     exact = sum(info.unoccluded_pixels == info.pixels for info in infos)
     assert exact >= len(infos) // 2, [(i.pixels, i.unoccluded_pixels) for i in infos]
+
+
+def test_memory_stays_flat_over_many_scenes(rendered, small_spec_path):
+    """Twenty 128 px scenes after a warm-up grow the process by a few MiB, not one per scene."""
+    from simulacra.farm import rss_mb
+
+    manifest = rendered[0]
+    spec = load_spec(small_spec_path).model_copy(update={"resolution": (128, 128), "samples": 2})
+    graphs = [resolve(spec, manifest, job_seed=5, image_index=i) for i in range(25)]
+    with Renderer(manifest, manifest.categories(), RenderSettings(threads=1)) as renderer:
+        for graph in graphs[:5]:
+            renderer.render(graph)
+        before = rss_mb()
+        for graph in graphs[5:]:
+            renderer.render(graph)
+        grown = rss_mb() - before
+    assert grown < 25, f"resident memory grew {grown:.1f} MiB over 20 scenes"
