@@ -11,7 +11,7 @@ and the wall time of the whole study (workspace set-up included).
 
 Run ``.venv/bin/python bench/tradeoff_bench.py`` for the default study (5 strengths x 24
 images plus 16 test images at 128 px, 8 samples; 3 models x 20 epochs per strength;
-about 12 minutes on 2 idle cores, most of it training);
+six strengths took 230 s on 2 idle cores, most of it training);
 ``--quick`` is a smoke run of under a minute. The study folder (datasets, tradeoff.md,
 tradeoff.json, tradeoff.png) goes to ``--out``; results go into BENCHMARKS.md by hand.
 """
