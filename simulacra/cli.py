@@ -201,8 +201,9 @@ def _summary(result: JobResult) -> None:
     """The job's final line: what this run rendered, what the audit rejected, what failed, how fast."""
     rate = result.rendered / result.seconds if result.seconds else 0.0
     resumed = f" (+{result.resumed} finished before --resume)" if result.resumed else ""
+    rejected = f"{result.rejected} render{'' if result.rejected == 1 else 's'} rejected by audit"
     err.print(
-        f"summary: {result.rendered} images rendered{resumed}, {result.rejected} renders rejected by audit, "
+        f"summary: {result.rendered} images rendered{resumed}, {rejected}, "
         f"{result.dropped} dropped, {result.failed} failed, {result.retried} retried; "
         f"{result.seconds:.1f} s, {rate:.2f} images/s, peak worker RSS {result.peak_rss_mb:.0f} MiB",
         highlight=False,
