@@ -30,6 +30,7 @@ class ImageRecord:
     instance_mask: np.ndarray
     categories_of: dict[int, str]
     unoccluded: dict[int, int] = field(default_factory=dict)  # instance id -> area with nothing in front
+    camera_k: tuple[tuple[float, float, float], ...] | None = None  # K matrix when the spec gave intrinsics
 
 
 def annotations_for(record: ImageRecord, category_ids: dict[str, int], first_id: int) -> list[dict]:
@@ -86,6 +87,8 @@ def build_coco(records: list[ImageRecord], categories: tuple[str, ...], descript
                 "license": license_ids[record.license_ids[0]] if record.license_ids else 0,
                 "asset_licenses": [license_ids[spdx] for spdx in record.license_ids],
                 "asset_ids": list(record.asset_ids),
+                # Pixels, OpenCV convention; a field COCO loaders ignore and pose/3-D users need.
+                **({"camera_k": [list(row) for row in record.camera_k]} if record.camera_k else {}),
             }
         )
         annotations.extend(annotations_for(record, category_ids, first_id=len(annotations) + 1))

@@ -51,6 +51,7 @@ def image_record(
         instance_mask=instance_mask,
         categories_of={n.instance_id: n.category for n in graph.objects if n.instance_id in visible},
         unoccluded=dict(unoccluded or {}),
+        camera_k=graph.camera.k,
     )
 
 
