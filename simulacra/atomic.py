@@ -13,10 +13,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     The rename is atomic within one file system, so ``path`` holds either its old content
     or all of ``data``. Temporary names start with a dot and carry :data:`TEMP_MARK`, so
-    :func:`remove_leftovers` finds what a killed writer left.
+    :func:`remove_leftovers` finds what a killed writer left. The data is flushed to disk
+    before the rename: otherwise a power loss can leave the new name pointing at an empty
+    file, and a resumed job would trust a record whose image is zero bytes.
     """
     temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
-    temp.write_bytes(data)
+    with temp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temp, path)
 
 
