@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from simulacra.audit import read_image
 from simulacra.dataset import COCO_FILE, GRAPHS
 from simulacra.errors import DatasetError
 from simulacra.scenes import SceneGraph
@@ -65,9 +66,9 @@ def read_mask(root: Path, image: dict, kind: str) -> np.ndarray:
 
 
 def read_rgb(root: Path, image: dict) -> np.ndarray:
-    """The RGB pixels of a COCO image record."""
-    path = root / image["file_name"]
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise DatasetError(f"{path}: missing or unreadable image")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    """The RGB pixels of a COCO image record, through the auditor's guarded decoder.
+
+    Evaluation reads folders a user points at, so a missing, corrupt or decompression-bomb
+    image is refused by name (AssetError) exactly as the audit refuses it.
+    """
+    return read_image(root / image["file_name"])[0]

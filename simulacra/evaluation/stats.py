@@ -1,7 +1,7 @@
-"""Dataset statistics: what a dataset holds, read back from its COCO file, masks and graphs.
+"""Dataset statistics: what a dataset holds, read back from its COCO file and graphs.
 
-Counts come from ``annotations/coco.json`` (the labels a user trains on), pixel coverage
-from the class masks, light and camera parameters from ``scene_graphs.jsonl``; a
+Counts and pixel coverage come from ``annotations/coco.json`` (the labels a user trains
+on), light and camera parameters from ``scene_graphs.jsonl``; a
 statistic whose source is absent is left empty rather than guessed.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulacra.evaluation.dataset_files import read_coco, read_graphs, read_mask
+from simulacra.evaluation.dataset_files import read_coco, read_graphs
 from simulacra.scenes import SceneGraph
 
 
@@ -28,7 +28,7 @@ class DatasetStatistics:
     areas: list[int]  # visible pixels per instance (COCO ``area``)
     relative_areas: list[float]  # area / image pixels
     visible_fractions: list[float]  # only instances whose annotation records it
-    pixel_coverage: dict[str, float]  # share of all pixels per class (class masks), background included
+    pixel_coverage: dict[str, float]  # share of all pixels per class (annotation areas), background included
     lights_per_image: list[int]
     light_energy: list[float]
     light_temperature_k: list[float]
@@ -138,7 +138,7 @@ def dataset_statistics(root: Path) -> DatasetStatistics:
         areas=[int(a["area"]) for a in coco["annotations"]],
         relative_areas=[a["area"] / pixels[a["image_id"]] for a in coco["annotations"]],
         visible_fractions=[a["visible_fraction"] for a in coco["annotations"] if "visible_fraction" in a],
-        pixel_coverage=_pixel_coverage(root, coco, names),
+        pixel_coverage=_pixel_coverage(coco, names),
         lights_per_image=[len(graph.lights) for graph in graphs],
         light_energy=[light.energy for graph in graphs for light in graph.lights],
         light_temperature_k=[light.temperature_k for graph in graphs for light in graph.lights],
@@ -158,16 +158,18 @@ def _camera(graph: SceneGraph) -> tuple[float, float]:
     return distance, math.degrees(math.asin(offset[2] / distance)) if distance else 0.0
 
 
-def _pixel_coverage(root: Path, coco: dict, names: dict[int, str]) -> dict[str, float]:
-    """Share of all pixels each class covers in the class masks (id 0 is background)."""
-    counts = np.zeros(max(names, default=0) + 1, dtype=np.int64)
-    total = 0
-    for image in coco["images"]:
-        mask = read_mask(root, image, "class")
-        counts += np.bincount(mask.ravel(), minlength=counts.size)[: counts.size]
-        total += mask.size
+def _pixel_coverage(coco: dict, names: dict[int, str]) -> dict[str, float]:
+    """Share of all pixels each class covers (the rest is background), from the annotations' areas.
+
+    Each annotation's area is its visible pixel count, so the labels alone give the class
+    coverage: no mask is read back, which keeps the card cheap for large datasets.
+    """
+    total = sum(image["width"] * image["height"] for image in coco["images"])
     if total == 0:
         return {}
-    shares = {"background": counts[0] / total}
-    shares.update({name: counts[cid] / total for cid, name in sorted(names.items())})
+    covered = Counter()
+    for annotation in coco["annotations"]:
+        covered[annotation["category_id"]] += annotation["area"]
+    shares = {"background": 1 - sum(covered.values()) / total}
+    shares.update({name: covered[cid] / total for cid, name in sorted(names.items())})
     return {name: round(float(share), 6) for name, share in shares.items()}
