@@ -96,3 +96,18 @@ def exit_process(status: int) -> NoReturn:
         sys.stderr.flush()
         os._exit(status)
     sys.exit(status)
+
+
+def drop_inherited_blender_paths() -> None:
+    """Give a spawned process the interpreter's module path, without what Blender added to its parent's.
+
+    ``spawn`` hands a child the driver's ``sys.path``. In a driver that loaded bpy, that
+    path lists Blender's ``scripts/modules`` (which holds a ``bpy`` package needing the
+    ``_bpy`` of a Blender binary) ahead of site-packages, since BlenderProc's import drops
+    one site-packages entry: ``import bpy`` would then fail in the child.
+    """
+    import site
+
+    blender = (f"{os.sep}bpy{os.sep}", f"{os.sep}blender{os.sep}")
+    kept = [p for p in dict.fromkeys(sys.path) if not any(part in p for part in blender)]
+    sys.path[:] = kept + [p for p in site.getsitepackages() if p not in kept]

@@ -21,7 +21,6 @@ import json
 import logging
 import multiprocessing
 import os
-import sys
 import time
 import traceback
 from collections import deque
@@ -67,7 +66,9 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
     It leaves through :func:`exit_process`, since bpy cannot tear down with the interpreter.
     """
     os.environ.update(config.env)  # before bpy loads: CUDA_VISIBLE_DEVICES
-    _drop_blender_paths()
+    from simulacra.render.blenderproc_adapter import drop_inherited_blender_paths
+
+    drop_inherited_blender_paths()  # before anything imports bpy
     from simulacra.pipeline import load_stages
     from simulacra.render import Renderer, RenderSettings
     from simulacra.render.blenderproc_adapter import exit_process
@@ -106,21 +107,6 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
             conn.send(("error" if started else "fatal", f"{type(error).__name__}: {reason.strip()}"))
     conn.close()
     exit_process(status)
-
-
-def _drop_blender_paths() -> None:
-    """Give this fresh process the interpreter's module path, without what Blender added to the driver's.
-
-    ``spawn`` hands a child the driver's ``sys.path``. In a driver that loaded bpy, that
-    path lists Blender's ``scripts/modules`` (which holds a ``bpy`` package needing the
-    ``_bpy`` of a Blender binary) ahead of site-packages, since BlenderProc's import drops
-    one site-packages entry: ``import bpy`` would then fail in the child.
-    """
-    import site
-
-    blender = (f"{os.sep}bpy{os.sep}", f"{os.sep}blender{os.sep}")
-    kept = [p for p in dict.fromkeys(sys.path) if not any(part in p for part in blender)]
-    sys.path[:] = kept + [p for p in site.getsitepackages() if p not in kept]
 
 
 @dataclass
