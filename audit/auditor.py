@@ -14,6 +14,7 @@ Four independent signals, any of which rejects:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import cv2
@@ -21,16 +22,21 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from simulacra.audit import descriptors as desc
+from simulacra.audit import search
 from simulacra.audit.identity import FaceEmbedder
-from simulacra.audit.index import ReferenceIndex
+from simulacra.audit.index import GLOBAL_STRIDE, KEYPOINT_STRIDE, ReferenceIndex
 from simulacra.audit.matching import MatchSettings, RegionMatch, ratio_matches, region_box, verify
 from simulacra.audit.thresholds import Thresholds
 
 QUERY_SIDE = 384  # keypoints are detected on the output resampled to at most this long side
 QUERY_FEATURES = 1500
-CANDIDATES = 4  # reference views verified geometrically per output
-SHORTLIST = 16  # reference views ratio-tested per output
-NEIGHBOURS = 16  # nearest reference keypoints looked up per output keypoint
+VOTERS = 400  # strongest query keypoints that vote for candidate references
+VOTE_NEIGHBOURS = 4  # retrieval neighbours each voter looks up
+KEYPOINT_CANDIDATES = 8  # references verified geometrically per orientation, by votes
+GLOBAL_CANDIDATES = 8  # nearest global rows re-scored exactly per orientation
+NEAR_CANDIDATES = 2  # of their references, the nearest also verified geometrically
+NEIGHBOURS = 16  # nearest candidate keypoints looked up per output keypoint (ratio test)
+VERIFIED = 4  # candidates with most ratio-test survivors verified against a homography
 
 
 class SignalScore(BaseModel):
@@ -90,8 +96,48 @@ class Verdict(BaseModel):
         return self.model_dump(mode="json")
 
 
+@dataclass(frozen=True)
+class _Orientation:
+    """The output as is or mirrored, described once for every signal."""
+
+    gray: np.ndarray
+    mirrored: bool
+    scale: float  # keypoint image / output
+    geometry: np.ndarray
+    keypoints: np.ndarray
+
+    @classmethod
+    def both(cls, gray: np.ndarray) -> list[_Orientation]:
+        """The output as is and mirrored; keypoints are detected once."""
+        height, width = gray.shape
+        scale = min(1.0, QUERY_SIDE / max(height, width))
+        small = (
+            gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        )
+        geometry, keypoints = desc.keypoints(small, QUERY_FEATURES)
+        mirrored = desc.mirror_keypoints(geometry, keypoints, small.shape[1])
+        return [
+            cls(gray, False, scale, geometry, keypoints),
+            cls(np.ascontiguousarray(gray[:, ::-1]), True, scale, *mirrored),
+        ]
+
+    def box(self, match: RegionMatch, frame: tuple[float, float]) -> tuple[int, int, int, int]:
+        """Where ``match`` lies in the (unmirrored) output's pixels."""
+        height, width = self.gray.shape
+        small_wh = (round(width * self.scale), round(height * self.scale))
+        x0, y0, x1, y1 = (v / self.scale for v in region_box(match, frame, small_wh))
+        if self.mirrored:
+            x0, x1 = width - x1, width - x0
+        return (min(round(x0), width), min(round(y0), height), min(round(x1), width), min(round(y1), height))
+
+
 class Auditor:
     """Audits outputs against one :class:`ReferenceIndex`.
+
+    Each output is looked at as is and mirrored (a flipped texture is still the
+    photo). Whole-image signals search the compact structures and re-score their
+    nearest rows exactly; the region signal verifies, against their full keypoints
+    from disk, only the references that the output's keypoints vote for.
 
     Args:
         index: the loaded reference index.
@@ -116,14 +162,11 @@ class Auditor:
             ValueError: ``rgb`` is not a uint8 image array.
         """
         gray = desc.to_gray(rgb)
-        signals = {
-            "phash": self._phash(gray),
-            "global": self._global(gray),
-        }
-        region_score, box = self._region(gray)
-        signals["region"] = region_score
-        face_score, face_box = self._face(rgb)
-        signals["face"] = face_score
+        views = _Orientation.both(gray)
+        signals = {"phash": self._phash(views)}
+        signals["global"], near = self._global(views)
+        signals["region"], box = self._region(views, near)
+        signals["face"], face_box = self._face(rgb)
         ratios = {name: s.score / s.threshold for name, s in signals.items()}
         strongest = max(ratios, key=ratios.__getitem__)
         fired = [name for name, s in signals.items() if s.fired]
@@ -146,74 +189,113 @@ class Auditor:
             region=region,
         )
 
-    def _phash(self, gray: np.ndarray) -> SignalScore:
-        differing = np.bitwise_count(self.index.view_phash ^ np.uint64(desc.phash(gray)))
-        best = int(np.argmin(differing))
+    def _phash(self, views: list[_Orientation]) -> SignalScore:
+        codes = np.array([desc.phash(v.gray) for v in views], ">u8").view(np.uint8).reshape(len(views), 8)
+        differing, refs = search.search(self.index.structures["phash"], codes, 1)
+        best = int(np.argmin(differing[:, 0]))
         return SignalScore(
-            score=64 - int(differing[best]),
+            score=64 - int(differing[best, 0]),
             threshold=self.thresholds.phash_bits,
-            reference=self.index.view_reference(best).id,
+            reference=self.index.reference(int(refs[best, 0])).id,
         )
 
-    def _global(self, gray: np.ndarray) -> SignalScore:
-        sims, rows = self.index.global_index.search(desc.global_descriptor(gray)[None], 1)
-        reference = self.index.view_reference(int(self.index.global_view[rows[0, 0]])).id
-        return SignalScore(
-            score=round(float(sims[0, 0]), 4), threshold=self.thresholds.global_cosine, reference=reference
+    def _global(self, views: list[_Orientation]) -> tuple[SignalScore, list[np.ndarray]]:
+        """Best exact cosine over the nearest rows; also the references near each orientation."""
+        queries = np.stack([desc.global_descriptor(v.gray) for v in views])
+        _, ids = search.search(self.index.structures["global"], queries, GLOBAL_CANDIDATES)
+        near = []
+        best = (-1.0, 0)
+        for query, row_ids in zip(queries, ids, strict=True):
+            refs, crops = np.divmod(row_ids[row_ids >= 0], GLOBAL_STRIDE)
+            cosines = np.einsum("nd,d->n", self.index.global_rows(refs)[np.arange(len(refs)), crops], query)
+            ranked = refs[np.argsort(-cosines, kind="stable")]
+            near.append(ranked[np.sort(np.unique(ranked, return_index=True)[1])])
+            if len(cosines) and cosines.max() > best[0]:
+                best = (float(cosines.max()), int(ranked[0]))
+        score = SignalScore(
+            score=round(best[0], 4),
+            threshold=self.thresholds.global_cosine,
+            reference=self.index.reference(best[1]).id,
         )
+        return score, near
+
+    def _candidates(self, view: _Orientation, near: np.ndarray) -> list[int]:
+        """References worth verifying: most voted for by the strongest keypoints, and the globally near."""
+        _, ids = search.search(self.index.structures["keypoints"], view.keypoints[:VOTERS], VOTE_NEIGHBOURS)
+        voted = ids // KEYPOINT_STRIDE
+        voted[ids < 0] = -1
+        per_query = [np.unique(row[row >= 0]) for row in voted]
+        votes = np.bincount(np.concatenate([np.zeros(0, np.int64), *per_query]), minlength=1)
+        ranked = np.argsort(-votes, kind="stable")[:KEYPOINT_CANDIDATES]
+        chosen = [int(r) for r in ranked if votes[r] > 0]
+        return chosen + [int(r) for r in near[:NEAR_CANDIDATES] if int(r) not in chosen]
+
+    def _ratio_tests(
+        self, view: _Orientation, references: list[int]
+    ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Per candidate, matched reference and output geometry rows that pass the ratio test.
+
+        The output's keypoints are matched against the union of every candidate's
+        keypoints (read from disk), so the ratio test's stand-in rival comes from
+        other pictures as well as the candidate's own (see ``ratio_matches``).
+        Candidates with fewer survivors than the region threshold are dropped, since
+        verified inliers are a subset of the survivors.
+        """
+        loaded = [(r, *self.index.keypoints(r)[:2]) for r in references]
+        loaded = [(r, g, k) for r, g, k in loaded if len(k) >= 2]
+        if not loaded:
+            return []
+        geometry = np.concatenate([g for _, g, _ in loaded])
+        owner = np.concatenate([np.full(len(k), i) for i, (_, _, k) in enumerate(loaded)])
+        sims = view.keypoints @ np.concatenate([k for _, _, k in loaded]).T
+        k = min(NEIGHBOURS, len(owner))
+        rows = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, rows, axis=1), axis=1, kind="stable")
+        rows = np.take_along_axis(rows, order, axis=1)
+        sims = np.take_along_axis(sims, rows, axis=1)
+        survivors = []
+        for i, (reference, _, _) in enumerate(loaded):
+            best, passed = ratio_matches(sims, rows, owner, geometry[:, :2], i, self.match_settings)
+            if passed.sum() >= max(4, self.thresholds.region_inliers):
+                survivors.append((reference, geometry[best[passed]], view.geometry[passed]))
+        return survivors
+
+    def _region(
+        self, views: list[_Orientation], near: list[np.ndarray]
+    ) -> tuple[SignalScore, tuple[int, int, int, int] | None]:
+        threshold = self.thresholds.region_inliers
+        matched = [
+            (view, *survivor)
+            for view, globally_near in zip(views, near, strict=True)
+            if len(view.keypoints) >= 4
+            for survivor in self._ratio_tests(view, self._candidates(view, globally_near))
+        ]
+        # Verify the candidates with most survivors, each against one homography.
+        best: tuple[int, int, tuple[int, int, int, int]] | None = None
+        for view, reference, src, dst in sorted(matched, key=lambda m: -len(m[2]))[:VERIFIED]:
+            frame = self.index.keypoints(reference)[2]
+            match = verify(src, dst, frame, self.match_settings)
+            if match is not None and (best is None or match.inliers > best[0]):
+                best = (match.inliers, reference, view.box(match, frame))
+        if best is None:
+            return SignalScore(score=0, threshold=threshold), None
+        inliers, reference, box = best
+        return SignalScore(
+            score=inliers, threshold=threshold, reference=self.index.reference(reference).id
+        ), box
 
     def _face(self, rgb: np.ndarray) -> tuple[SignalScore, tuple[int, int, int, int] | None]:
         threshold = round(1.0 - self.thresholds.face_distance, 4)
-        references = self.index.face_embeddings
-        faces = self.embedder.faces(rgb) if len(references) else []
+        structure = self.index.structures["faces"]
+        faces = self.embedder.faces(rgb) if structure.ntotal else []
         if not faces:
             return SignalScore(score=0.0, threshold=threshold), None
-        found = np.stack([f.embedding for f in faces])
-        distances = np.linalg.norm(found[:, None, :] - references[None, :, :], axis=2)
-        face, row = np.unravel_index(int(np.argmin(distances)), distances.shape)
-        reference = self.index.references[int(self.index.face_reference[row])].id
+        squared, refs = search.search(structure, np.stack([f.embedding for f in faces]), 1)
+        face = int(np.argmin(squared[:, 0]))
         score = SignalScore(
-            score=round(max(0.0, 1.0 - float(distances[face, row])), 4),
+            score=round(max(0.0, 1.0 - float(np.sqrt(max(squared[face, 0], 0.0)))), 4),
             threshold=threshold,
-            reference=reference,
+            reference=self.index.reference(int(refs[face, 0])).id,
         )
         b = faces[face].box
         return score, (b.left, b.top, b.right, b.bottom)
-
-    def _region(self, gray: np.ndarray) -> tuple[SignalScore, tuple[int, int, int, int] | None]:
-        threshold = self.thresholds.region_inliers
-        height, width = gray.shape
-        scale = min(1.0, QUERY_SIDE / max(height, width))
-        small = (
-            gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        )
-        geometry, query = desc.keypoints(small, QUERY_FEATURES)
-        index = self.index
-        if len(query) < 4 or index.keypoint_index.ntotal < 2:
-            return SignalScore(score=0, threshold=threshold), None
-        sims, rows = index.keypoint_index.search(query, min(NEIGHBOURS, index.keypoint_index.ntotal))
-        row_xy = index.keypoint_geometry[:, :2]
-        # Shortlist views by nearest-neighbour hits, then keep the ratio-test survivors.
-        hits = np.bincount(index.keypoint_view[rows[:, 0]], minlength=len(index.manifest.views))
-        matched = {}
-        for view in np.argsort(-hits, kind="stable")[:SHORTLIST].tolist():
-            ref_rows, passed = ratio_matches(
-                sims, rows, index.keypoint_view, row_xy, view, self.match_settings
-            )
-            if passed.sum() >= 4:
-                matched[view] = (ref_rows[passed], passed)
-        # Verify the views with most survivors, each against one homography.
-        best: tuple[RegionMatch, int] | None = None
-        for view in sorted(matched, key=lambda v: -len(matched[v][0]))[:CANDIDATES]:
-            ref_rows, passed = matched[view]
-            frame = index.manifest.views[view].frame
-            match = verify(index.keypoint_geometry[ref_rows], geometry[passed], frame, self.match_settings)
-            if match is not None and (best is None or match.inliers > best[0].inliers):
-                best = (match, view)
-        if best is None:
-            return SignalScore(score=0, threshold=threshold), None
-        match, view = best
-        box = region_box(match, index.manifest.views[view].frame, (small.shape[1], small.shape[0]))
-        box = tuple(min(round(v / scale), limit) for v, limit in zip(box, (width, height) * 2, strict=True))
-        score = SignalScore(score=match.inliers, threshold=threshold, reference=index.view_reference(view).id)
-        return score, box

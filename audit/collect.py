@@ -1,34 +1,47 @@
-"""Describe a folder of real reference images: the raw material of a reference index.
+"""Describe real reference images: the raw material of a reference index.
 
-Kept apart from :mod:`simulacra.audit.index` (which assembles, saves and loads) so
-that building an index and adding to one run the very same description code.
-Each reference becomes two views (as is and mirrored); each view a perceptual
-hash, global descriptors of the whole and of crops, and RootSIFT keypoints; each
-reference also its faces' identity embeddings.
+One image in, one :class:`Description` out, a pure function of the file's pixels, so
+it runs the same in the building process, in worker processes and on Ray actors.
+A reference is described by a perceptual hash, global descriptors of the whole and
+of crops, its strongest RootSIFT keypoints at several sizes (quantised), and the
+identity embeddings of its faces. Mirrored copies are caught on the query side (the
+auditor also looks at the mirrored output), so references are described once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from simulacra.audit import descriptors as desc
-from simulacra.audit.identity import EMBEDDING_DIM, FaceEmbedder
+from simulacra.audit import identity
 from simulacra.audit.images import IMAGE_SUFFIXES, read_image
-from simulacra.audit.manifest import ReferenceRecord, SkippedFile, ViewRecord
+from simulacra.audit.manifest import ReferenceRecord, SkippedFile
 from simulacra.audit.references import SIDECAR, ReferenceSource, read_sidecar
 from simulacra.errors import AssetError, ReferenceIndexError
 
 log = logging.getLogger(__name__)
 
 FRAME = 256.0  # keypoint coordinates live in a frame whose long side is this
-SIDES = (128, 192, 256, 320)  # resamplings a reference's keypoints are detected at
-MAX_FEATURES = 500  # per resampling
+# Resamplings a reference's keypoints are detected at, and how many of the strongest are kept
+# at each. Measured on 40 planted posters (calibration scenes, 256 px): (128, 192, 256, 320)
+# x 88 gave planted min / p5 / median 8 / 12 / 34 inliers; (64, 96, 128, 192, 256) x 70
+# gave 14 / 17 / 43 for the same bytes, clean max 1 (a photo in a render is small).
+SIDES = (64, 96, 128, 192, 256)
+PER_SIDE = 70
+KEYPOINTS = PER_SIDE * len(SIDES)  # on disk, per reference (verification)
+# Faces in references are looked for at this long side, from this size: an identity is
+# embedded reliably from faces of ~80 px in a 1024 px photo, and the face search is the
+# costliest step of describing a reference (a smaller face still leaks through the
+# photo signals if the picture is used).
+FACE_SEARCH_SIDE = 384
+FACE_MIN_PX = 32
+RETRIEVAL_KEYPOINTS = 128  # the strongest prefix, in RAM (candidate retrieval)
 # Whole picture, centre at 1/2 and 2/3, four corners at 1/2 and 2/3: a cropped copy still matches.
 CROPS = (
     (0.0, 0.0, 1.0, 1.0),
@@ -36,38 +49,60 @@ CROPS = (
     *((x, y, x + s, y + s) for s in (0.5, 2 / 3) for y in (0.0, 1 - s) for x in (0.0, 1 - s)),
 )
 
-Progress = Callable[[int, int], None]
+
+def current_descriptors() -> dict[str, dict[str, Any]]:
+    """Descriptor names, versions and settings this code computes; saved indexes must agree."""
+    return {
+        "global": {
+            "name": desc.GLOBAL_NAME,
+            "version": desc.GLOBAL_VERSION,
+            "dim": desc.GLOBAL_DIM,
+            "crops": len(CROPS),
+        },
+        "keypoints": {
+            "name": desc.KEYPOINT_NAME,
+            "version": desc.KEYPOINT_VERSION,
+            "dim": desc.KEYPOINT_DIM,
+            "frame": FRAME,
+            "sides": list(SIDES),
+            "per_side": PER_SIDE,
+            "retrieval": RETRIEVAL_KEYPOINTS,
+        },
+        "face_search": {"side": FACE_SEARCH_SIDE, "min_px": FACE_MIN_PX},
+        "phash": {"name": "dct-phash", "version": 1, "bits": 64},
+        "face": {
+            "name": identity.EMBEDDING_NAME,
+            "version": identity.EMBEDDING_VERSION,
+            "dim": identity.EMBEDDING_DIM,
+        },
+    }
 
 
-@dataclass
-class Parts:
-    """Everything an index holds, as plain arrays; views and faces numbered globally."""
+@dataclass(frozen=True)
+class Description:
+    """Everything the index keeps of one reference image; no pixels.
 
-    references: list[ReferenceRecord] = field(default_factory=list)
-    views: list[ViewRecord] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
-    global_rows: list[np.ndarray] = field(default_factory=list)
-    global_view: list[np.ndarray] = field(default_factory=list)
-    keypoint_desc: list[np.ndarray] = field(default_factory=list)
-    keypoint_geometry: list[np.ndarray] = field(default_factory=list)
-    keypoint_view: list[np.ndarray] = field(default_factory=list)
-    face_embeddings: list[np.ndarray] = field(default_factory=list)
-    face_reference: list[np.ndarray] = field(default_factory=list)
+    Attributes:
+        record: identity, provenance and size of the image.
+        phash: 64-bit perceptual hash.
+        global_rows: ``(len(CROPS), GLOBAL_DIM)`` float32 unit rows, whole image first.
+        geometry: ``(n, 4)`` keypoint ``x, y, size, angle`` in the reference frame, n <= KEYPOINTS.
+        keypoints: ``(n, 128)`` uint8 quantised RootSIFT, strongest-first interleaved.
+        frame: ``(w, h)`` of the keypoint frame.
+        faces: ``(m, 128)`` float32 identity embeddings.
+    """
 
-    def array(self, name: str) -> np.ndarray:
-        """One of the list fields concatenated (empty with the right shape and dtype)."""
-        empty = {
-            "global_rows": np.zeros((0, desc.GLOBAL_DIM), np.float32),
-            "keypoint_desc": np.zeros((0, desc.KEYPOINT_DIM), np.float32),
-            "keypoint_geometry": np.zeros((0, 4), np.float32),
-            "face_embeddings": np.zeros((0, EMBEDDING_DIM), np.float32),
-        }.get(name, np.zeros(0, np.int32))
-        chunks = getattr(self, name)
-        return np.concatenate([empty, *chunks]).astype(empty.dtype, copy=False)
+    record: ReferenceRecord
+    phash: int
+    global_rows: np.ndarray
+    geometry: np.ndarray
+    keypoints: np.ndarray
+    frame: tuple[float, float]
+    faces: np.ndarray
 
 
 def global_rows(gray: np.ndarray) -> np.ndarray:
-    """Global descriptors of one view, one per entry of :data:`CROPS` (the whole image first).
+    """Global descriptors of one image, one per entry of :data:`CROPS` (the whole image first).
 
     Public because distance-to-closest-record compares outputs with hold-out images
     described exactly as the indexed ones are (see :mod:`simulacra.audit.privacy_metrics`).
@@ -81,25 +116,32 @@ def global_rows(gray: np.ndarray) -> np.ndarray:
     )
 
 
-def _describe_view(parts: Parts, gray: np.ndarray, reference: int, mirrored: bool) -> None:
+def describe_image(
+    path: Path, source: ReferenceSource, max_pixels: int, embedder: identity.FaceEmbedder
+) -> Description | SkippedFile:
+    """Describe one reference file, or say why it was skipped (unreadable, too big, too small)."""
+    try:
+        rgb, sha256 = read_image(path, max_pixels)
+        gray = desc.to_gray(rgb)
+    except (AssetError, ValueError) as exc:
+        return SkippedFile(file=source.file, reason=str(exc))
     h, w = gray.shape
-    rows = global_rows(gray)
-    geometry, keypoints = desc.multiscale_keypoints(gray, FRAME, SIDES, MAX_FEATURES)
+    geometry, keypoints = desc.multiscale_keypoints(gray, FRAME, SIDES, PER_SIDE)
     scale = FRAME / max(h, w)
-    number = len(parts.views)
-    parts.views.append(
-        ViewRecord(
-            reference=reference,
-            mirrored=mirrored,
-            frame=(w * scale, h * scale),
-            phash=f"{desc.phash(gray):016x}",
-        )
+    faces = embedder.faces(rgb, min_face=FACE_MIN_PX, search_side=FACE_SEARCH_SIDE)
+    return Description(
+        record=ReferenceRecord(**source.model_dump(), sha256=sha256, width=w, height=h),
+        phash=desc.phash(gray),
+        global_rows=global_rows(gray),
+        geometry=geometry[:KEYPOINTS],
+        keypoints=desc.quantize_keypoints(keypoints[:KEYPOINTS]),
+        frame=(w * scale, h * scale),
+        faces=(
+            np.stack([f.embedding for f in faces]).astype(np.float32)
+            if faces
+            else np.zeros((0, identity.EMBEDDING_DIM), np.float32)
+        ),
     )
-    parts.global_rows.append(rows)
-    parts.global_view.append(np.full(len(rows), number, np.int32))
-    parts.keypoint_geometry.append(geometry)
-    parts.keypoint_desc.append(keypoints)
-    parts.keypoint_view.append(np.full(len(geometry), number, np.int32))
 
 
 def sources(root: Path) -> tuple[list[tuple[Path, ReferenceSource]], list[SkippedFile]]:
@@ -138,55 +180,3 @@ def sources(root: Path) -> tuple[list[tuple[Path, ReferenceSource]], list[Skippe
     if repeated:
         raise ReferenceIndexError(f"{root}: reference id {repeated[0]!r} is used by more than one image")
     return found, skipped
-
-
-def describe_folder(parts: Parts, root: Path, *, max_pixels: int, progress: Progress | None = None) -> int:
-    """Describe every readable image under ``root`` into ``parts``; returns how many were added.
-
-    Unreadable files (corrupt, truncated, empty, over ``max_pixels``, an unsupported
-    encoding) are skipped with a warning and recorded. Images whose id or sha256 is
-    already in ``parts`` are skipped too (adding a folder twice changes nothing).
-    """
-    found, skipped = sources(root)
-    parts.skipped += skipped
-    known_ids = {r.id for r in parts.references}
-    known_sha = {r.sha256: r.id for r in parts.references}
-    embedder = FaceEmbedder()
-    added = 0
-    for done, (path, source) in enumerate(found, start=1):
-        try:
-            rgb, sha256 = read_image(path, max_pixels)
-            gray = desc.to_gray(rgb)
-        except (AssetError, ValueError) as exc:
-            log.warning("skipped reference %s: %s", path, exc)
-            parts.skipped.append(SkippedFile(file=source.file, reason=str(exc)))
-        else:
-            duplicate = (
-                f"id {source.id!r} is already indexed"
-                if source.id in known_ids
-                else f"same image as reference {known_sha[sha256]!r}"
-                if sha256 in known_sha
-                else None
-            )
-            if duplicate:
-                log.warning("skipped reference %s: %s", path, duplicate)
-                parts.skipped.append(SkippedFile(file=source.file, reason=duplicate))
-            else:
-                number = len(parts.references)
-                parts.references.append(
-                    ReferenceRecord(
-                        **source.model_dump(), sha256=sha256, width=gray.shape[1], height=gray.shape[0]
-                    )
-                )
-                known_ids.add(source.id)
-                known_sha[sha256] = source.id
-                _describe_view(parts, gray, number, mirrored=False)
-                _describe_view(parts, np.ascontiguousarray(gray[:, ::-1]), number, mirrored=True)
-                faces = embedder.faces(rgb)
-                if faces:
-                    parts.face_embeddings.append(np.stack([f.embedding for f in faces]))
-                    parts.face_reference.append(np.full(len(faces), number, np.int32))
-                added += 1
-        if progress is not None:
-            progress(done, len(found))
-    return added

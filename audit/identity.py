@@ -24,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simulacra.audit.faces import FaceBox, detect_faces
+from simulacra.audit.faces import MIN_FACE_PX, SEARCH_SIDE, FaceBox, detect_faces
 from simulacra.errors import SimulacraError
 
 EMBEDDING_NAME = "dlib-resnet-v1-5pt"
@@ -90,11 +90,13 @@ class FaceEmbedder:
             )
         return self._models
 
-    def faces(self, image: np.ndarray) -> list[Face]:
-        """Every face of at least ~20 px in an ``HxW``, ``HxWx3`` or ``HxWx4`` uint8 image."""
+    def faces(
+        self, image: np.ndarray, *, min_face: int = MIN_FACE_PX, search_side: int = SEARCH_SIDE
+    ) -> list[Face]:
+        """Every face in an ``HxW``, ``HxWx3`` or ``HxWx4`` uint8 image (sizes: :func:`detect_faces`)."""
         rgb = np.repeat(image[..., None], 3, 2) if image.ndim == 2 else image[..., :3]
         rgb = np.ascontiguousarray(rgb)
-        boxes = detect_faces(rgb)
+        boxes = detect_faces(rgb, min_face=min_face, search_side=search_side)
         if not boxes:
             return []
         return [Face(box, self._embedding(rgb, box)) for box in boxes]

@@ -1,7 +1,8 @@
 """The ``index.json`` schema of a saved reference index, and its validation.
 
 Plain data a reviewer can read: which references (id, sha256, license), which
-descriptors at which versions, which thresholds, which files were skipped and why.
+descriptors at which versions, which thresholds, which files were skipped and why,
+which segments hold the references.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simulacra.audit import descriptors as desc
 from simulacra.audit.thresholds import Thresholds
 from simulacra.errors import ReferenceIndexError
 
 FORMAT = "simulacra.reference-index"
-FORMAT_VERSION = 2  # 2: face identity embeddings, search kind by size
+FORMAT_VERSION = 3  # 3: two-stage search, compact RAM structures, keypoints on disk
 
 
 class _Frozen(BaseModel):
@@ -43,17 +43,17 @@ class SkippedFile(_Frozen):
     reason: str
 
 
-class ViewRecord(_Frozen):
-    """One indexed view of a reference: as is, or mirrored (a flipped texture)."""
+class SegmentRecord(_Frozen):
+    """One committed segment of the index's on-disk store (see :mod:`simulacra.audit.store`)."""
 
-    reference: int = Field(ge=0)
-    mirrored: bool
-    frame: tuple[float, float]
-    phash: str = Field(pattern=r"^[0-9a-f]{16}$")
+    name: str = Field(pattern=r"^[0-9]{6}$")
+    references: int = Field(ge=0)
+    faces: int = Field(ge=0)
+    records_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")  # of references.jsonl, checked on load
 
 
 class Manifest(_Frozen):
-    """Contents of ``index.json``."""
+    """Contents of ``index.json``; the reference records themselves live in the segments."""
 
     format: Literal["simulacra.reference-index"]
     format_version: int
@@ -62,37 +62,11 @@ class Manifest(_Frozen):
     descriptors: dict[str, dict[str, Any]]
     search: dict[str, str]
     thresholds: Thresholds
-    references: list[ReferenceRecord]
+    segments: list[SegmentRecord]
     skipped: list[SkippedFile]
-    views: list[ViewRecord]
+    licenses: dict[str, int]
     counts: dict[str, int]
     files: dict[str, str]
-
-
-def current_descriptors() -> dict[str, dict[str, Any]]:
-    """Descriptor names, versions and dims this code computes; saved indexes must agree."""
-    from simulacra.audit import (
-        collect,  # the keypoint frame and sides live with the builder
-        identity,
-    )
-
-    return {
-        "global": {"name": desc.GLOBAL_NAME, "version": desc.GLOBAL_VERSION, "dim": desc.GLOBAL_DIM},
-        "keypoints": {
-            "name": desc.KEYPOINT_NAME,
-            "version": desc.KEYPOINT_VERSION,
-            "dim": desc.KEYPOINT_DIM,
-            "frame": collect.FRAME,
-            "sides": list(collect.SIDES),
-            "max_features": collect.MAX_FEATURES,
-        },
-        "phash": {"name": "dct-phash", "version": 1, "bits": 64},
-        "face": {
-            "name": identity.EMBEDDING_NAME,
-            "version": identity.EMBEDDING_VERSION,
-            "dim": identity.EMBEDDING_DIM,
-        },
-    }
 
 
 def parse_manifest(path: Path) -> Manifest:
@@ -120,18 +94,17 @@ def parse_manifest(path: Path) -> Manifest:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ReferenceIndexError(f"{path}: {where}: {first['msg']}") from exc
-    if any(v.reference >= len(manifest.references) for v in manifest.views):
-        raise ReferenceIndexError(f"{path}: views: refers to a reference that is not listed")
+    if manifest.counts.get("references") != sum(s.references for s in manifest.segments):
+        raise ReferenceIndexError(f"{path}: counts.references does not match the segments")
     return manifest
 
 
-def check_descriptors(manifest: Manifest, path: Path) -> None:
-    """Refuse an index whose descriptors this code would compute differently.
+def check_descriptors(manifest: Manifest, path: Path, expected: dict[str, dict[str, Any]]) -> None:
+    """Refuse an index whose descriptors this code would compute differently (``expected``).
 
     Raises:
         ReferenceIndexError: names the descriptor, the saved and the expected setting.
     """
-    expected = current_descriptors()
     for kind, settings in expected.items():
         saved = manifest.descriptors.get(kind)
         if saved is None:

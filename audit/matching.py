@@ -9,10 +9,13 @@ inliers separates a planted photo from clean synthetic scenes by a wide margin.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+RANSAC_ITERATIONS = 500
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,10 @@ def verify(
     """
     found: RegionMatch | None = None
     for subset in _pose_groups(src, dst, limit=3):
+        # A small group has few 4-point samples: drawing each ~3 times is as good as 500 draws.
+        draws = min(RANSAC_ITERATIONS, 3 * math.comb(len(subset), 4))
         homography, _ = cv2.findHomography(
-            src[subset, :2], dst[subset, :2], cv2.RANSAC, settings.reprojection_px, maxIters=500
+            src[subset, :2], dst[subset, :2], cv2.RANSAC, settings.reprojection_px, maxIters=draws
         )
         if homography is None or not _plausible(homography, frame_wh):
             continue

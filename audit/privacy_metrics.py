@@ -160,7 +160,7 @@ class Holdout:
     """Global descriptors of real images that are *not* in the index (non-members).
 
     Each image is described exactly as the index describes a reference (whole image
-    and its crops, as is and mirrored: :func:`simulacra.audit.collect.global_rows`),
+    and its crops: :func:`simulacra.audit.collect.global_rows`),
     so neither side of the DCR comparison has more chances to be close.
 
     Attributes:
@@ -199,7 +199,7 @@ def describe_holdout(folder: Path, *, exclude_sha256: frozenset[str] = frozenset
             continue
         if sha256 in exclude_sha256:
             raise AssetError(f"{path}: this image is in the index; the hold-out must not be")
-        described = np.concatenate([global_rows(gray), global_rows(np.ascontiguousarray(gray[:, ::-1]))])
+        described = global_rows(gray)
         rows.append(described)
         image.append(np.full(len(described), len(files), np.int32))
         files.append(name)
@@ -287,15 +287,12 @@ def dcr_share(
     """
     if len(outputs) == 0:
         raise ValueError("no outputs to compute a DCR share for")
-    if outputs.ndim != 2 or outputs.shape[1] != index.global_index.d:
-        raise ValueError(f"outputs have shape {outputs.shape}, expected (n, {index.global_index.d})")
-    view_reference = np.array([v.reference for v in index.manifest.views], np.int64)
-    row_reference = view_reference[index.global_view]
-    count = min(len(index.references), len(holdout.files))
-    members = np.sort(rng.choice(len(index.references), count, replace=False))
+    if outputs.ndim != 2 or outputs.shape[1] != desc.GLOBAL_DIM:
+        raise ValueError(f"outputs have shape {outputs.shape}, expected (n, {desc.GLOBAL_DIM})")
+    count = min(index.size, len(holdout.files))
+    members = np.sort(rng.choice(index.size, count, replace=False))
     nonmembers = np.sort(rng.choice(len(holdout.files), count, replace=False))
-    member_rows = np.flatnonzero(np.isin(row_reference, members))
-    member_vectors = index.global_index.reconstruct_batch(member_rows.astype(np.int64))
+    member_vectors = index.global_rows(members).reshape(-1, desc.GLOBAL_DIM)
     to_member = _nearest(outputs, member_vectors)
     to_nonmember = _nearest(outputs, holdout.rows[np.isin(holdout.image, nonmembers)])
     hits = float(np.sum(to_member < to_nonmember) + 0.5 * np.sum(to_member == to_nonmember))

@@ -1,14 +1,29 @@
-"""Which faiss structure searches a set of vectors, chosen by its size.
+"""Which faiss structures hold the index's compact, RAM-resident descriptors, chosen by size.
 
-Exact search (``Flat``) is right for small reference sets: it is exact and fast
-enough. Beyond ``approx_from`` vectors a brute-force scan per audit grows with the
-set, so an HNSW graph takes over (``HNSW32``: 32 links per node, no training, so
-references can be added later). The choice is a faiss factory string, saved in
-``index.json`` and checked again on load.
+Four structures, each a faiss factory string saved in ``index.json`` and checked on load:
+
+* ``global``: whole-image and crop descriptors (768-d). Exact (``Flat``) for small
+  sets; from :data:`GLOBAL_COMPRESS_FROM` rows PCA-reduced to 96 dims and scalar
+  quantised to a byte per dim (~100 bytes a row instead of 3 KB), from
+  :data:`GLOBAL_IVF_FROM` rows also split into inverted lists so a query scans a few
+  of them. It only ranks candidates: scores are recomputed exactly from the
+  reference's on-disk rows (:mod:`simulacra.audit.store`).
+* ``keypoints``: a retrieval subset of each reference's RootSIFT keypoints (the
+  strongest :data:`~simulacra.audit.collect.RETRIEVAL_KEYPOINTS`). Exact for small
+  sets, then product-quantised to 8 bytes (4-bit fast-scan codes) inside inverted lists (an HNSW graph
+  finds the lists once there are many). Query keypoints vote for the references of
+  their neighbours; the winners are verified geometrically against their full
+  keypoints, read from disk.
+* ``phash``: 64-bit perceptual hashes, exact Hamming search (8 bytes a reference).
+* ``faces``: 128-d identity embeddings, exact L2 up to :data:`FACE_APPROX_FROM`, then HNSW.
+
+Vector ids are ``reference * stride + row`` (see :func:`row_id`), so a hit names its
+reference without a lookup table in RAM.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import faiss
@@ -16,59 +31,182 @@ import numpy as np
 
 from simulacra.errors import ReferenceIndexError
 
-KINDS = ("Flat", "HNSW32")
-# Global rows: 22 per reference (11 crops x 2 views), so HNSW from about 455 references.
-GLOBAL_APPROX_FROM = 10_000
-# Keypoints (~4000 per reference) are ratio-tested on their 16 nearest neighbours, which
-# an approximate search blurs; exact up to ~500 references.
-KEYPOINT_APPROX_FROM = 2_000_000
-EF_SEARCH = 128  # HNSW candidates kept per query: recall against speed
-EF_CONSTRUCTION = 40
+GLOBAL_COMPRESS_FROM = 4_096  # rows (11 a reference): ~370 references
+GLOBAL_IVF_FROM = 262_144  # ~24k references
+KEYPOINT_COMPRESS_FROM = 32_768  # retrieval keypoints (128 a reference): 256 references
+KEYPOINT_HNSW_QUANTIZER_FROM = 16_384  # inverted lists
+FACE_APPROX_FROM = 200_000
+GLOBAL_PCA_DIM = 96
+KEYPOINT_PQ = "PQ16x4fs"  # 16 sub-quantizers of 4 bits: 8 bytes a keypoint, SIMD scan
+NPROBE = 16  # inverted lists scanned per query vector
+EF_SEARCH = 64
+TRAIN_PER_LIST = 64  # training vectors per inverted list (faiss warns below 39)
+_KIND = re.compile(
+    r"^(Flat|PCA\d+,L2norm,SQ8|PCA\d+,L2norm,IVF\d+,SQ8|IVF\d+(_HNSW32)?,PQ\d+x4fs|HNSW32|BFlat)$"
+)
 
 
-def choose(count: int, approx_from: int) -> str:
-    """The factory string for ``count`` vectors: ``Flat`` below ``approx_from``, else ``HNSW32``."""
-    return "Flat" if count < approx_from else "HNSW32"
+def _lists(count: int) -> int:
+    """Inverted lists for ``count`` vectors: a power of two near sqrt(count), at least 256.
+
+    Few lists keep the coarse assignment (a dense product per query) cheap; the
+    fast-scan codes make scanning the longer lists cheap too.
+    """
+    return max(256, 1 << round(np.log2(np.sqrt(max(count, 1)))))
 
 
-def build(vectors: np.ndarray, kind: str) -> Any:
-    """An inner-product faiss index of ``kind`` (one of :data:`KINDS`) holding ``vectors``.
+def choose(structure: str, count: int) -> str:
+    """The factory string for ``count`` vectors of ``structure`` (global, keypoints, phash, faces).
 
     Raises:
-        ValueError: ``kind`` is not one of :data:`KINDS`.
+        ValueError: an unknown structure name.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown search index kind {kind!r}; expected one of {', '.join(KINDS)}")
-    index = faiss.index_factory(vectors.shape[1], kind, faiss.METRIC_INNER_PRODUCT)
-    if kind.startswith("HNSW"):
-        index.hnsw.efConstruction = EF_CONSTRUCTION
-        index.hnsw.efSearch = EF_SEARCH
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, np.float32))
+    if structure == "global":
+        if count < GLOBAL_COMPRESS_FROM:
+            return "Flat"
+        if count < GLOBAL_IVF_FROM:
+            return f"PCA{GLOBAL_PCA_DIM},L2norm,SQ8"
+        return f"PCA{GLOBAL_PCA_DIM},L2norm,IVF{_lists(count)},SQ8"
+    if structure == "keypoints":
+        if count < KEYPOINT_COMPRESS_FROM:
+            return "Flat"
+        lists = _lists(count)
+        quantizer = "_HNSW32" if lists >= KEYPOINT_HNSW_QUANTIZER_FROM else ""
+        return f"IVF{lists}{quantizer},{KEYPOINT_PQ}"
+    if structure == "phash":
+        return "BFlat"
+    if structure == "faces":
+        return "Flat" if count < FACE_APPROX_FROM else "HNSW32"
+    raise ValueError(f"unknown index structure {structure!r}; expected global, keypoints, phash or faces")
+
+
+def row_id(reference: np.ndarray | int, row: np.ndarray | int, stride: int) -> np.ndarray:
+    """faiss ids of rows of references: ``reference * stride + row`` as int64."""
+    return np.asarray(reference, np.int64) * stride + np.asarray(row, np.int64)
+
+
+def needs_training(kind: str) -> bool:
+    """Whether a structure of ``kind`` must see sample vectors before vectors are added."""
+    return kind.startswith(("PCA", "IVF"))
+
+
+def train_size(kind: str) -> int:
+    """How many sample vectors training ``kind`` wants (0 when it needs none)."""
+    if not needs_training(kind):
+        return 0
+    lists = re.search(r"IVF(\d+)", kind)
+    return max(16_384, TRAIN_PER_LIST * int(lists.group(1))) if lists else 16_384
+
+
+def create(dim: int, kind: str, metric: str) -> Any:
+    """An empty faiss structure of ``kind`` for ``dim``-d vectors (``metric``: ``ip`` or ``l2``).
+
+    Raises:
+        ValueError: ``kind`` is not a structure this module builds.
+    """
+    if not _KIND.match(kind):
+        raise ValueError(
+            f"unknown search index kind {kind!r}; expected Flat, BFlat, HNSW32, "
+            "PCA<d>,L2norm,SQ8, PCA<d>,L2norm,IVF<n>,SQ8 or IVF<n>[_HNSW32],PQ<m>x4fs"
+        )
+    if kind == "BFlat":
+        return faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(dim))
+    metric_type = faiss.METRIC_INNER_PRODUCT if metric == "ip" else faiss.METRIC_L2
+    index = faiss.index_factory(dim, kind, metric_type)
+    if "IVF" not in kind:  # inverted lists keep ids themselves; the rest need a map
+        index = faiss.IndexIDMap(index)
+    _tune(index)
     return index
 
 
-def kind_of(index: Any) -> str:
-    """The factory string of a loaded faiss index (what :func:`build` would have been given)."""
-    if isinstance(index, faiss.IndexHNSW):
-        return f"HNSW{index.hnsw.nb_neighbors(1)}"
-    if isinstance(index, faiss.IndexFlat):
-        return "Flat"
-    return type(index).__name__
+def _tune(index: Any) -> None:
+    """Search-time settings, which faiss does not save with the index."""
+    if isinstance(index, faiss.IndexBinary):
+        return
+    inner = faiss.downcast_index(index.index if isinstance(index, faiss.IndexPreTransform) else index)
+    if isinstance(inner, faiss.IndexIDMap):
+        inner = faiss.downcast_index(inner.index)
+    if isinstance(inner, faiss.IndexIVF):
+        inner.nprobe = min(NPROBE, inner.nlist)
+        quantizer = faiss.downcast_index(inner.quantizer)
+        if isinstance(quantizer, faiss.IndexHNSW):
+            quantizer.hnsw.efSearch = EF_SEARCH
+    if isinstance(inner, faiss.IndexHNSW):
+        inner.hnsw.efSearch = EF_SEARCH
+
+
+def train(index: Any, sample: np.ndarray) -> None:
+    """Train ``index`` (when its kind needs it) on ``sample`` vectors."""
+    if not index.is_trained:
+        index.train(np.ascontiguousarray(sample, np.float32))
+
+
+def add(index: Any, vectors: np.ndarray, ids: np.ndarray) -> None:
+    """Add ``vectors`` under ``ids`` (uint8 rows for binary structures, float32 otherwise)."""
+    if not len(vectors):
+        return
+    dtype = np.uint8 if isinstance(index, faiss.IndexBinary) else np.float32
+    index.add_with_ids(np.ascontiguousarray(vectors, dtype), np.ascontiguousarray(ids, np.int64))
+
+
+def write(index: Any, path: str) -> None:
+    """Save a structure made by :func:`create`."""
+    if isinstance(index, faiss.IndexBinary):
+        faiss.write_index_binary(index, path)
+    else:
+        faiss.write_index(index, path)
 
 
 def read(path: str, kind: str) -> Any:
-    """Read a saved faiss index and check it is the ``kind`` that ``index.json`` names.
+    """Read a saved structure and check it is the ``kind`` that ``index.json`` names.
 
     Raises:
         ReferenceIndexError: unreadable, or another structure than ``kind``.
     """
     try:
-        index = faiss.read_index(path)
+        index = faiss.read_index_binary(path) if kind == "BFlat" else faiss.read_index(path)
     except RuntimeError as exc:
         raise ReferenceIndexError(f"{path}: not a readable faiss index") from exc
     if kind_of(index) != kind:
         raise ReferenceIndexError(f"{path}: holds a {kind_of(index)} index, index.json says {kind}")
-    if kind.startswith("HNSW"):
-        index.hnsw.efSearch = EF_SEARCH
+    _tune(index)
     return index
+
+
+def kind_of(index: Any) -> str:
+    """The factory string of a loaded structure (what :func:`create` was given)."""
+    if isinstance(index, faiss.IndexBinary):
+        return "BFlat"
+    if isinstance(index, faiss.IndexIDMap):
+        index = faiss.downcast_index(index.index)
+    if isinstance(index, faiss.IndexHNSW):
+        return f"HNSW{index.hnsw.nb_neighbors(1)}"
+    if isinstance(index, faiss.IndexFlat):
+        return "Flat"
+    if isinstance(index, faiss.IndexPreTransform):
+        pca = faiss.downcast_VectorTransform(index.chain.at(0))
+        inner = faiss.downcast_index(index.index)
+        body = f"IVF{inner.nlist},SQ8" if isinstance(inner, faiss.IndexIVF) else "SQ8"
+        return f"PCA{pca.d_out},L2norm,{body}"
+    if isinstance(index, faiss.IndexIVFPQFastScan):
+        hnsw = "_HNSW32" if isinstance(faiss.downcast_index(index.quantizer), faiss.IndexHNSW) else ""
+        return f"IVF{index.nlist}{hnsw},PQ{index.pq.M}x4fs"
+    return type(index).__name__
+
+
+def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest stored vectors of each query: ``(scores, ids)``, id -1 where fewer exist.
+
+    Runs on one thread: an audit's queries are small batches, for which faiss's
+    thread start-up costs more than the search (10x on a busy machine), and audits
+    run in parallel per image instead.
+    """
+    dtype = np.uint8 if isinstance(index, faiss.IndexBinary) else np.float32
+    if index.ntotal == 0 or not len(queries):
+        return np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64)
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(np.ascontiguousarray(queries, dtype), min(k, index.ntotal))
+    finally:
+        faiss.omp_set_num_threads(threads)

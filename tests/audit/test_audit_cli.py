@@ -82,7 +82,8 @@ def test_index_add_then_info(workspace: Path, tmp_path: Path, capsys) -> None:
     assert "added 1 references" in capsys.readouterr().err
     assert run(["index", "info", str(index)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["references"] == 5 and info["search"] == {"global": "Flat", "keypoints": "Flat"}
+    assert info["references"] == 5
+    assert info["search"] == {"global": "Flat", "keypoints": "Flat", "phash": "BFlat", "faces": "Flat"}
 
 
 def test_calibrate_writes_thresholds_into_the_index(workspace: Path, tmp_path: Path, capsys) -> None:

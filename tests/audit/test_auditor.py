@@ -84,7 +84,7 @@ def test_thresholds_override_index_defaults(
     """Thresholds passed to the Auditor replace the ones recorded in the index."""
     scene = tabletop(np.random.default_rng([0, 1, 0]), photos["skimage:astronaut"])
     assert Auditor(demo_index).audit(scene.rgb).verdict == "reject"
-    strict = Thresholds(global_cosine=1.0, region_inliers=10_000, phash_bits=64)
+    strict = Thresholds(global_cosine=1.0, region_inliers=10_000, phash_bits=64, face_distance=0.01)
     assert Auditor(demo_index, thresholds=strict).audit(scene.rgb).verdict == "pass"
 
 

@@ -35,11 +35,11 @@ def test_model_files_are_found_without_importing_the_package() -> None:
 
 
 def test_index_keeps_the_astronauts_face_embedding(demo_index: ReferenceIndex) -> None:
-    """The astronaut's face is embedded at build time; the other demo photos have none."""
-    owners = {demo_index.references[i].id for i in demo_index.face_reference}
-    assert owners == {"skimage:astronaut"}
-    assert demo_index.face_embeddings.shape[1] == 128
-    assert np.all(np.isfinite(demo_index.face_embeddings))
+    """The people's faces are embedded at build time (the astronaut, the cameraman); the rest have none."""
+    embeddings, owners = demo_index.faces()
+    assert {demo_index.reference(int(i)).id for i in owners} == {"skimage:astronaut", "skimage:camera"}
+    assert embeddings.shape == (len(owners), 128)
+    assert np.all(np.isfinite(embeddings))
 
 
 @pytest.mark.parametrize(

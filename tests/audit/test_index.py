@@ -53,29 +53,46 @@ def test_build_save_load_roundtrip(demo_index: ReferenceIndex, saved: Path, phot
     assert info["licenses"]["CC0-1.0"] == 3
     assert {r.id for r in loaded.references} == set(photos)
     assert sorted(p.name for p in saved.iterdir()) == [
-        "arrays.npz",
-        "index.faiss",
+        "faces.faiss",
+        "global.faiss",
         "index.json",
         "keypoints.faiss",
+        "phash.faiss",
+        "segments",
     ]
     photo = photos["skimage:coffee"]
     assert Auditor(loaded).audit(photo) == Auditor(demo_index).audit(photo)
 
 
 def test_index_stores_descriptors_not_images(saved: Path) -> None:
-    """The saved arrays are view numbers, keypoint geometry and face embeddings; no pixel array."""
-    with np.load(saved / "arrays.npz", allow_pickle=False) as arrays:
-        assert sorted(arrays.files) == [
-            "face_embeddings",
-            "face_reference",
-            "global_view",
-            "keypoint_geometry",
-            "keypoint_view",
-        ]
-        assert arrays["keypoint_geometry"].shape[1] == 4
-        assert arrays["face_embeddings"].shape == (len(arrays["face_reference"]), 128)
-    manifest = json.loads((saved / "index.json").read_text())
-    assert set(manifest["references"][0]) == {"id", "file", "license", "source", "sha256", "width", "height"}
+    """A segment holds hashes, quantised descriptors, keypoint geometry and face embeddings; no pixels."""
+    (segment,) = (saved / "segments").iterdir()
+    assert sorted(p.name for p in segment.iterdir()) == [
+        "face_reference.npy",
+        "faces.npy",
+        "frame.npy",
+        "geometry.npy",
+        "global_codes.npy",
+        "global_scale.npy",
+        "keypoint_count.npy",
+        "keypoints.npy",
+        "phash.npy",
+        "references.jsonl",
+        "skipped.jsonl",
+    ]
+    geometry = np.load(segment / "geometry.npy")
+    assert geometry.shape[0] == 5 and geometry.shape[2] == 4
+    faces = np.load(segment / "faces.npy")
+    assert faces.shape == (len(np.load(segment / "face_reference.npy")), 128)
+    record = json.loads((segment / "references.jsonl").read_text().splitlines()[0])
+    assert set(record) == {"id", "file", "license", "source", "sha256", "width", "height"}
+
+
+def test_disk_and_ram_per_reference_stay_within_budget(saved: Path) -> None:
+    """Keypoints and exact rows on disk stay under 64 KB a reference (RAM budget: see the scale bench)."""
+    segment = saved / "segments" / "000000"
+    per_reference = sum(f.stat().st_size for f in segment.iterdir()) / 5
+    assert per_reference < 60_000
 
 
 def test_ids_come_from_sidecar_or_relative_path(small_refs: Path) -> None:
@@ -88,9 +105,11 @@ def test_ids_come_from_sidecar_or_relative_path(small_refs: Path) -> None:
 @pytest.mark.parametrize(
     ("victim", "action", "message"),
     [
-        ("index.faiss", "delete", "index.faiss: missing"),
+        ("global.faiss", "delete", "global.faiss: missing"),
         ("keypoints.faiss", "corrupt", "keypoints.faiss: checksum does not match"),
-        ("arrays.npz", "corrupt", "arrays.npz: checksum does not match"),
+        ("segments/000000/keypoints.npy", "corrupt", "keypoints.npy: not a readable index array"),
+        ("segments/000000/geometry.npy", "delete", "geometry.npy: missing"),
+        ("segments/000000/references.jsonl", "corrupt", "references.jsonl: checksum does not match"),
         ("index.json", "delete", "index.json: missing"),
         ("index.json", "corrupt", "index.json: not valid JSON"),
     ],
@@ -124,14 +143,14 @@ def test_mismatched_dims_are_refused(copy_of_saved: Path) -> None:
     """A faiss file of the wrong dimension is refused even when its checksum was updated."""
     import hashlib
 
-    faiss.write_index(faiss.IndexFlatIP(64), str(copy_of_saved / "index.faiss"))
+    faiss.write_index(faiss.IndexIDMap(faiss.IndexFlatIP(64)), str(copy_of_saved / "global.faiss"))
     path = copy_of_saved / "index.json"
     manifest = json.loads(path.read_text())
-    manifest["files"]["index.faiss"] = hashlib.sha256(
-        (copy_of_saved / "index.faiss").read_bytes()
+    manifest["files"]["global.faiss"] = hashlib.sha256(
+        (copy_of_saved / "global.faiss").read_bytes()
     ).hexdigest()
     path.write_text(json.dumps(manifest))
-    with pytest.raises(ReferenceIndexError, match=r"index\.faiss: holds 0 vectors of 64 dims"):
+    with pytest.raises(ReferenceIndexError, match=r"global\.faiss: holds 0 vectors of 64 dims"):
         ReferenceIndex.load(copy_of_saved)
 
 

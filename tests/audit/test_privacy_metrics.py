@@ -10,8 +10,8 @@ import pytest
 
 from simulacra.audit import ReferenceIndex, Thresholds, read_image
 from simulacra.audit import descriptors as desc
-from simulacra.audit.collect import CROPS, Parts
-from simulacra.audit.manifest import ReferenceRecord, ViewRecord
+from simulacra.audit.collect import CROPS, Description
+from simulacra.audit.manifest import ReferenceRecord
 from simulacra.audit.privacy_metrics import (
     Holdout,
     dcr_share,
@@ -23,7 +23,7 @@ from simulacra.audit.privacy_metrics import (
 from simulacra.card import AuditSummary, _privacy_lines
 from simulacra.errors import AssetError
 
-ROWS = 2 * len(CROPS)  # global rows per record, as the index describes a reference (crops x 2 views)
+ROWS = len(CROPS)  # global rows per record, as the index describes a reference (whole image and crops)
 
 
 def _entry(face: float | None, *, reject: bool = False, action: str | None = None, ref: str = "p:1") -> dict:
@@ -92,21 +92,19 @@ def _unit(rng: np.random.Generator, count: int) -> np.ndarray:
 
 def _synthetic_index(rows: np.ndarray) -> ReferenceIndex:
     """An index whose references are described by the given global rows (ROWS each), no keypoints."""
-    count = len(rows) // ROWS
-    parts = Parts(
-        references=[
-            ReferenceRecord(id=f"r{i}", file=f"r{i}.png", sha256=f"{i:064x}", width=64, height=64)
-            for i in range(count)
-        ],
-        views=[
-            ViewRecord(reference=i, mirrored=bool(m), frame=(256.0, 256.0), phash="0" * 16)
-            for i in range(count)
-            for m in (0, 1)
-        ],
-        global_rows=[rows],
-        global_view=[np.repeat(np.arange(2 * count, dtype=np.int32), ROWS // 2)],
-    )
-    return ReferenceIndex.assemble(parts, Thresholds())
+    described = [
+        Description(
+            record=ReferenceRecord(id=f"r{i}", file=f"r{i}.png", sha256=f"{i:064x}", width=64, height=64),
+            phash=i,
+            global_rows=rows[i * ROWS : (i + 1) * ROWS],
+            geometry=np.zeros((0, 4), np.float32),
+            keypoints=np.zeros((0, desc.KEYPOINT_DIM), np.uint8),
+            frame=(256.0, 256.0),
+            faces=np.zeros((0, 128), np.float32),
+        )
+        for i in range(len(rows) // ROWS)
+    ]
+    return ReferenceIndex.assemble(described, Thresholds())
 
 
 @pytest.fixture(scope="module")

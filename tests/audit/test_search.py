@@ -1,4 +1,4 @@
-"""Tests for the search kind chosen by size, and for adding references to an index."""
+"""Tests for the search structures chosen by size, and for adding references to an index."""
 
 import shutil
 from pathlib import Path
@@ -8,35 +8,78 @@ import pytest
 
 from simulacra.audit import Auditor, ReferenceIndex, search
 from simulacra.audit import descriptors as desc
+from simulacra.audit.calibration import tabletop
+from simulacra.audit.collect import CROPS, KEYPOINTS, Description, describe_image, sources
+from simulacra.audit.identity import FaceEmbedder
+from simulacra.audit.images import MAX_PIXELS
+from simulacra.audit.manifest import ReferenceRecord
 from simulacra.errors import ReferenceIndexError
 
 
-def test_small_sets_are_exact_and_large_ones_approximate() -> None:
-    """The factory string follows the count; an unknown kind names itself and the choices."""
-    assert search.choose(9_999, 10_000) == "Flat"
-    assert search.choose(10_000, 10_000) == "HNSW32"
-    with pytest.raises(ValueError, match="'IVF9'; expected one of Flat, HNSW32"):
-        search.build(np.zeros((1, 4), np.float32), "IVF9")
+def test_small_sets_are_exact_and_large_ones_compressed() -> None:
+    """The factory string follows the count; an unknown kind or structure names itself."""
+    assert search.choose("global", search.GLOBAL_COMPRESS_FROM - 1) == "Flat"
+    assert search.choose("global", search.GLOBAL_COMPRESS_FROM) == "PCA96,L2norm,SQ8"
+    assert search.choose("global", 11_000_000) == "PCA96,L2norm,IVF4096,SQ8"
+    assert search.choose("keypoints", search.KEYPOINT_COMPRESS_FROM - 1) == "Flat"
+    assert search.choose("keypoints", 128_000) == "IVF256,PQ16x4fs"
+    assert search.choose("keypoints", 300_000_000) == "IVF16384_HNSW32,PQ16x4fs"
+    assert search.choose("faces", 10) == "Flat" and search.choose("phash", 10) == "BFlat"
+    with pytest.raises(ValueError, match="'IVF9'; expected Flat"):
+        search.create(4, "IVF9", "ip")
+    with pytest.raises(ValueError, match="unknown index structure 'pixels'"):
+        search.choose("pixels", 1)
 
 
-def test_large_index_is_hnsw_persisted_and_finds_an_exact_copy(
-    demo_index: ReferenceIndex, photos: dict, tmp_path: Path
+def _synthetic(count: int, rng: np.random.Generator) -> list[Description]:
+    """Distinct random references: unit global rows, random keypoints, random hashes."""
+    out = []
+    for i in range(count):
+        rows = rng.standard_normal((len(CROPS), desc.GLOBAL_DIM)).astype(np.float32)
+        keypoints = rng.standard_normal((KEYPOINTS, desc.KEYPOINT_DIM)).astype(np.float32) ** 2
+        keypoints /= np.linalg.norm(keypoints, axis=1, keepdims=True)
+        out.append(
+            Description(
+                record=ReferenceRecord(id=f"s{i}", file=f"s{i}.png", sha256=f"{i:064x}", width=64, height=64),
+                phash=int(rng.integers(1 << 62)),
+                global_rows=rows / np.linalg.norm(rows, axis=1, keepdims=True),
+                geometry=rng.uniform(0, 256, (KEYPOINTS, 4)).astype(np.float32),
+                keypoints=desc.quantize_keypoints(keypoints),
+                frame=(256.0, 256.0),
+                faces=np.zeros((0, 128), np.float32),
+            )
+        )
+    return out
+
+
+def test_large_index_is_compressed_persisted_and_finds_copies(
+    demo_dir: Path, photos: dict, tmp_path: Path
 ) -> None:
-    """20k synthetic rows plus the demo set: HNSW is picked, saved, reloaded, and still finds a copy."""
-    parts = demo_index.parts()
-    rng = np.random.default_rng(0)
-    noise = rng.standard_normal((20_000, desc.GLOBAL_DIM)).astype(np.float32)
-    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    parts.global_rows.append(noise)
-    # Synthetic rows belong to view 0 (the first reference) only so that the arrays stay valid.
-    parts.global_view.append(np.zeros(len(noise), np.int32))
-    big = ReferenceIndex.assemble(parts, demo_index.thresholds)
-    assert big.info()["search"]["global"] == "HNSW32"
+    """400 synthetic references plus the demo set: compressed kinds are picked, saved, reloaded, and
+    a whole copy and a planted poster are still found with exact scores."""
+    embedder = FaceEmbedder()
+    real = [describe_image(p, s, MAX_PIXELS, embedder) for p, s in sources(demo_dir)[0]]
+    big = ReferenceIndex.assemble([*_synthetic(400, np.random.default_rng(0)), *real])
+    assert big.info()["search"] == {
+        "global": "PCA96,L2norm,SQ8",
+        "keypoints": "IVF256,PQ16x4fs",
+        "phash": "BFlat",
+        "faces": "Flat",
+    }
     loaded = ReferenceIndex.load(big.save(tmp_path / "big.index"))
-    assert search.kind_of(loaded.global_index) == "HNSW32"
-    verdict = Auditor(loaded).audit(photos["skimage:coffee"])
+    auditor = Auditor(loaded)
+    verdict = auditor.audit(photos["skimage:coffee"])
     assert verdict.signals["global"].reference == "skimage:coffee"
     assert verdict.signals["global"].score > 0.99
+    scene = tabletop(np.random.default_rng([0, 4, 1]), photos["skimage:chelsea"])
+    planted = auditor.audit(scene.rgb)
+    assert planted.signal == "region" and planted.reference == "skimage:chelsea"
+    assert (
+        auditor.audit(
+            tabletop(np.random.default_rng([0, 4, 1]), photos["skimage:chelsea"], hang=False).rgb
+        ).verdict
+        == "pass"
+    )
 
 
 def test_kind_mismatch_on_load_is_refused(demo_index: ReferenceIndex, tmp_path: Path) -> None:
@@ -45,7 +88,7 @@ def test_kind_mismatch_on_load_is_refused(demo_index: ReferenceIndex, tmp_path: 
     text = (saved / "index.json").read_text().replace('"global": "Flat"', '"global": "HNSW32"')
     (saved / "index.json").write_text(text)
     with pytest.raises(
-        ReferenceIndexError, match=r"index\.faiss: holds a Flat index, index.json says HNSW32"
+        ReferenceIndexError, match=r"global\.faiss: holds a Flat index, index.json says HNSW32"
     ):
         ReferenceIndex.load(saved)
 
@@ -68,7 +111,7 @@ def test_add_extends_and_skips_what_is_indexed(demo_dir: Path, tmp_path: Path, p
 def test_old_format_is_refused_with_rebuild(demo_index: ReferenceIndex, tmp_path: Path) -> None:
     """An index written by the previous format version must be rebuilt."""
     saved = demo_index.save(tmp_path / "refs.index")
-    text = (saved / "index.json").read_text().replace('"format_version": 2', '"format_version": 1')
+    text = (saved / "index.json").read_text().replace('"format_version": 3', '"format_version": 2')
     (saved / "index.json").write_text(text)
-    with pytest.raises(ReferenceIndexError, match="format_version 1, this build reads 2; rebuild the index"):
+    with pytest.raises(ReferenceIndexError, match="format_version 2, this build reads 3; rebuild the index"):
         ReferenceIndex.load(saved)
