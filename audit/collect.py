@@ -20,15 +20,13 @@ import numpy as np
 from simulacra.audit import descriptors as desc
 from simulacra.audit.identity import EMBEDDING_DIM, FaceEmbedder
 from simulacra.audit.images import IMAGE_SUFFIXES, read_image
+from simulacra.audit.keypoint_frame import FRAME, MAX_FEATURES, SIDES
 from simulacra.audit.manifest import ReferenceRecord, SkippedFile, ViewRecord
 from simulacra.audit.references import SIDECAR, ReferenceSource, read_sidecar
 from simulacra.errors import AssetError, ReferenceIndexError
 
 log = logging.getLogger(__name__)
 
-FRAME = 256.0  # keypoint coordinates live in a frame whose long side is this
-SIDES = (128, 192, 256, 320)  # resamplings a reference's keypoints are detected at
-MAX_FEATURES = 500  # per resampling
 # Whole picture, centre at 1/2 and 2/3, four corners at 1/2 and 2/3: a cropped copy still matches.
 CROPS = (
     (0.0, 0.0, 1.0, 1.0),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulacra.audit import descriptors as desc
+from simulacra.audit.keypoint_frame import FRAME, MAX_FEATURES, SIDES
 from simulacra.audit.thresholds import Thresholds
 from simulacra.errors import ReferenceIndexError
 
@@ -71,10 +72,7 @@ class Manifest(_Frozen):
 
 def current_descriptors() -> dict[str, dict[str, Any]]:
     """Descriptor names, versions and dims this code computes; saved indexes must agree."""
-    from simulacra.audit import (
-        collect,  # the keypoint frame and sides live with the builder
-        identity,
-    )
+    from simulacra.audit import identity
 
     return {
         "global": {"name": desc.GLOBAL_NAME, "version": desc.GLOBAL_VERSION, "dim": desc.GLOBAL_DIM},
@@ -82,9 +80,9 @@ def current_descriptors() -> dict[str, dict[str, Any]]:
             "name": desc.KEYPOINT_NAME,
             "version": desc.KEYPOINT_VERSION,
             "dim": desc.KEYPOINT_DIM,
-            "frame": collect.FRAME,
-            "sides": list(collect.SIDES),
-            "max_features": collect.MAX_FEATURES,
+            "frame": FRAME,
+            "sides": list(SIDES),
+            "max_features": MAX_FEATURES,
         },
         "phash": {"name": "dct-phash", "version": 1, "bits": 64},
         "face": {
