@@ -1,13 +1,13 @@
-"""The built-in asset library: procedural meshes, poster art and sky HDRIs made with trimesh and numpy.
+"""The built-in asset library's makers: procedural meshes, poster art and sky HDRIs (trimesh, numpy).
 
 Everything here is generated from a fixed seed, so the library is identical on every
 machine, needs no download, and is CC0 with provenance ``procedural``. It is written once
-into a cache folder and then used through its manifest like any user asset pack.
+into a cache folder (:mod:`simulacra.assets_manifest.library`) and then used through its
+manifest like any user asset pack. trimesh and OpenCV load only when a library is built.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +15,8 @@ import cv2
 import numpy as np
 import trimesh
 
-from simulacra.assets_manifest.records import AssetRecord, Manifest, load_manifest, sha256_of
+from simulacra.assets_manifest.records import AssetRecord, Manifest, sha256_of
 
-LIBRARY_VERSION = "3"  # 3: built-in HDRIs
 _LIBRARY_SEED = 20261126
 _VARIANTS_PER_CATEGORY = 3
 _SOURCE = "simulacra built-in procedural library"
@@ -304,16 +303,3 @@ def build_library(root: Path) -> Manifest:
     manifest = Manifest(root=root, assets=tuple(records))
     manifest.save()
     return manifest
-
-
-def library_home() -> Path:
-    """Where generated data is cached: ``$SIMULACRA_HOME`` or ``~/.cache/simulacra``."""
-    return Path(os.environ.get("SIMULACRA_HOME") or Path.home() / ".cache" / "simulacra")
-
-
-def builtin_manifest() -> Manifest:
-    """The built-in library's manifest, generating the library on first use."""
-    root = library_home() / f"library-v{LIBRARY_VERSION}"
-    if not (root / "manifest.json").is_file():
-        return build_library(root)
-    return load_manifest(root)

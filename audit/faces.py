@@ -62,3 +62,24 @@ def to_display_rgb(pixels: np.ndarray) -> np.ndarray:
         return pixels
     mapped = pixels / (1.0 + pixels)  # Reinhard
     return np.clip(np.power(np.clip(mapped, 0, 1), 1 / 2.2) * 255, 0, 255).astype(np.uint8)
+
+
+def find_faces(rgb: np.ndarray, *, upsample: int, min_face_px: int) -> list[FaceBox]:
+    """Frontal faces in an RGB uint8 image: the one detector, for screening, identity and privacy operators.
+
+    Images are searched at most at 1024 px; dlib upsamples ``upsample`` times so that small
+    faces are found, and faces whose side is under ``min_face_px`` (at search scale) are left out.
+    """
+    scale = min(1.0, _SCREEN_SIDE / max(rgb.shape[:2]))
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    boxes = []
+    for rect in _detector()(np.ascontiguousarray(small), upsample):
+        box = FaceBox(
+            left=max(0, int(rect.left() / scale)),
+            top=max(0, int(rect.top() / scale)),
+            right=min(rgb.shape[1], int(rect.right() / scale)),
+            bottom=min(rgb.shape[0], int(rect.bottom() / scale)),
+        )
+        if min(box.right - box.left, box.bottom - box.top) >= min_face_px * scale:
+            boxes.append(box)
+    return boxes

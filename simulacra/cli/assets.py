@@ -55,7 +55,8 @@ def add(
 ) -> None:
     """Check, hash, screen and record asset files (all or nothing)."""
     from simulacra.assets_manifest import AssetFlags
-    from simulacra.assets_manifest.adding import AddRequest, add_assets
+    from simulacra.assets_manifest.adding import AddRequest
+    from simulacra.generate.curation import add_checked
 
     request = AddRequest(
         license=license,
@@ -73,7 +74,7 @@ def add(
         normalize=normalize,
         id_prefix=id_prefix,
     )
-    manifest, added = add_assets(root, paths, request)
+    manifest, added = add_checked(root, paths, request)
     manifest.save()
     for record in added:
         note = " [red]face detected: excluded until approved[/red]" if _pending(record) else ""
@@ -139,19 +140,9 @@ def screen(
     root: RootOption = Path("."),
 ) -> None:
     """Detect faces in every image asset (textures, HDRIs, backgrounds); flag those with one."""
-    from simulacra.assets_manifest import load_manifest
-    from simulacra.assets_manifest.adding import SCREENED_KINDS
-    from simulacra.assets_manifest.screening import rescreened
-    from simulacra.audit import Auditor, ReferenceIndex
+    from simulacra.generate.curation import screen_manifest
 
-    manifest = load_manifest(root)
-    auditor = Auditor(ReferenceIndex.load(index)) if index else None
-    screened = tuple(
-        rescreened(r, manifest.verified_file(r), auditor)
-        for r in manifest.assets
-        if r.kind in SCREENED_KINDS and r.map in (None, "color")
-    )
-    manifest.replaced(screened).save()
+    screened = screen_manifest(root, index)
     flagged = [r for r in screened if _pending(r)]
     for record in flagged:
         found = record.screening
@@ -171,7 +162,7 @@ def approve(
 ) -> None:
     """Record a person's review of a flagged asset."""
     from simulacra.assets_manifest import load_manifest
-    from simulacra.assets_manifest.screening import approved
+    from simulacra.assets_manifest.review import approved
 
     manifest = load_manifest(root)
     record = approved(manifest.get(asset_id), reason, false_positive=false_positive)
@@ -191,7 +182,7 @@ def revoke(
 ) -> None:
     """Replace every image of a dataset that used an asset, re-rendered with the same seeds without it."""
     from simulacra.assets_manifest import load_manifest
-    from simulacra.revocation import revoke as revoke_asset
+    from simulacra.generate.revocation import revoke as revoke_asset
 
     source = manifest or root
     result = revoke_asset(

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simulacra.console import err, progress_bars
+from simulacra.cli.console import err, progress_bars
 
 evaluation_app = typer.Typer()  # top-level commands: stats, compare
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate datasets: downstream utility, coverage.")
@@ -30,11 +30,12 @@ def stats_command(
     plots: Annotated[bool, typer.Option(help="Write PNG plots and stats.json into DATASET/stats/.")] = True,
 ) -> None:
     """Print what a dataset holds (counts, sizes, visibility, coverage, lights, camera, licenses)."""
+    from simulacra.dataset.stats import dataset_statistics
     from simulacra.evaluation.plots import save_plots
-    from simulacra.evaluation.stats import dataset_statistics
+    from simulacra.evaluation.results import version_or_note
 
     stats = dataset_statistics(dataset)
-    table = Table(title=f"{dataset} ({_version_or_none(dataset)})")
+    table = Table(title=f"{dataset} ({version_or_note(dataset)})")
     table.add_column("Statistic")
     table.add_column("Value", overflow="fold")
     for name, value in stats.summary_rows():
@@ -45,14 +46,6 @@ def stats_command(
         written = save_plots(stats, folder)
         (folder / STATS_FILE).write_text(json.dumps(stats.to_json(), indent=2) + "\n")
         err.print(f"wrote {len(written)} plots and {STATS_FILE} to {folder}")
-
-
-def _version_or_none(dataset: Path) -> str:
-    """The version id, or a note where the folder has no job.json (a dataset from elsewhere)."""
-    from simulacra.evaluation.version import dataset_version
-    from simulacra.jobfile import JOB_FILE
-
-    return dataset_version(dataset) if (dataset / JOB_FILE).is_file() else f"no {JOB_FILE}: no version id"
 
 
 Task = Enum("Task", {name: name for name in ("segmentation", "detection")}, type=str)
@@ -92,7 +85,8 @@ def utility_command(
     """Train a small model from scratch on TRAIN, report how well it does on TEST."""
     import os
 
-    from simulacra.evaluation.dataset_files import UTILITY_FILE
+    from simulacra.dataset.layout import UTILITY_FILE
+    from simulacra.evaluation.results import save_result
     from simulacra.evaluation.utility import evaluate_utility
 
     with progress_bars("training", transient=True) as (update,):
@@ -127,7 +121,7 @@ def utility_command(
     seconds = sum(run.train_seconds for run in result.runs)
     err.print(f"{result.metric} {result.mean:.3f}{ci} over {seeds} seeds; training took {seconds:.1f} s")
     if save:
-        path = _save_result(train, UTILITY_FILE, task.value, {**result.to_json(), **_versions(train, test)})
+        path = save_result(train, UTILITY_FILE, task.value, {**result.to_json(), **_versions(train, test)})
         err.print(f"saved to {path}")
 
 
@@ -136,21 +130,9 @@ def _score(value: float | None) -> str:
 
 
 def _versions(train: Path, test: Path) -> dict:
-    return {"train_version": _version_or_none(train), "test_version": _version_or_none(test)}
+    from simulacra.evaluation.results import version_or_note
 
-
-def _save_result(dataset: Path, name: str, key: str, result: dict) -> Path:
-    """Merge ``result`` under ``key`` into ``dataset/eval/name`` (one entry per task or reference)."""
-    from simulacra.evaluation.dataset_files import EVAL_DIR
-
-    path = dataset / EVAL_DIR / name
-    path.parent.mkdir(exist_ok=True)
-    saved = json.loads(path.read_text()) if path.is_file() else {}
-    saved[key] = result
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(saved, indent=2) + "\n")
-    partial.replace(path)
-    return path
+    return {"train_version": version_or_note(train), "test_version": version_or_note(test)}
 
 
 @evaluation_app.command("compare")
@@ -167,9 +149,6 @@ def compare_command(
     for name, values in comparison(datasets):
         table.add_row(name, *values)
     Console().print(table)
-
-
-DCR_SEED = 0  # subsamples members and non-members to equal numbers, as `simulacra audit` does
 
 
 @eval_app.command("coverage")
@@ -190,13 +169,16 @@ def coverage_command(
     """Density and coverage (Naeem et al. 2020) of a dataset against reference images; DCR share."""
     import dataclasses
 
-    from simulacra.errors import SimulacraError
+    from simulacra.dataset.layout import COVERAGE_FILE
+    from simulacra.errors import UsageError
     from simulacra.evaluation.coverage import evaluate_coverage
-    from simulacra.evaluation.dataset_files import COVERAGE_FILE
+    from simulacra.evaluation.dcr import dataset_dcr
+    from simulacra.evaluation.results import save_result
 
     if (index is None) != (holdout is None):
-        raise SimulacraError("--index and --holdout go together: the DCR share compares the two")
-    dcr = _dcr(synthetic, index, holdout) if index is not None and holdout is not None else None
+        raise UsageError("--index and --holdout go together: the DCR share compares the two")
+    share = dataset_dcr(synthetic, index, holdout) if index is not None and holdout is not None else None
+    dcr = share.to_dict() if share is not None else None
     with progress_bars("describing", transient=True) as (update,):
         result = evaluate_coverage(synthetic, reference, k=k, progress=update)
     result = dataclasses.replace(result, dcr=dcr)
@@ -217,26 +199,8 @@ def coverage_command(
     else:
         err.print("DCR share not computed: give --index and --holdout (real images not in the index)")
     if save:
-        path = _save_result(synthetic, COVERAGE_FILE, str(reference.resolve()), result.to_json())
+        path = save_result(synthetic, COVERAGE_FILE, str(reference.resolve()), result.to_json())
         err.print(f"saved to {path}")
-
-
-def _dcr(synthetic: Path, index: Path, holdout: Path) -> dict:
-    """The auditor's distance-to-closest-record share of the dataset's images (members vs hold-out)."""
-    import numpy as np
-
-    from simulacra.audit import ReferenceIndex, dcr_share, describe_holdout
-    from simulacra.audit.privacy_metrics import output_descriptors
-    from simulacra.errors import AssetError
-    from simulacra.evaluation.dataset_files import read_coco, read_rgb
-
-    loaded = ReferenceIndex.load(index)
-    try:
-        described = describe_holdout(holdout, exclude_sha256=frozenset(r.sha256 for r in loaded.references))
-    except AssetError as exc:
-        raise AssetError(f"--holdout {exc}") from exc
-    outputs = output_descriptors(read_rgb(synthetic, image) for image in read_coco(synthetic)["images"])
-    return dcr_share(outputs, loaded, described, rng=np.random.default_rng(DCR_SEED)).to_dict()
 
 
 @eval_app.command("tradeoff")
@@ -262,8 +226,8 @@ def tradeoff_command(
     import os
 
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
-    from simulacra.evaluation.tradeoff import PLOT, TABLE, parse_strengths, run_tradeoff
     from simulacra.scenes import load_spec
+    from simulacra.studies.tradeoff import PLOT, TABLE, parse_strengths, run_tradeoff
 
     values = parse_strengths(strengths)  # before the spec and manifest load: the cheapest check first
     result = run_tradeoff(

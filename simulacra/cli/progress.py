@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from simulacra.console import err
+from simulacra.cli.console import err
 
 
 class _Rate(ProgressColumn):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from simulacra.console import err, progress_bars
+from simulacra.cli.console import err, progress_bars
 
 refine_app = typer.Typer(no_args_is_help=True, help="Train and apply a neural sim-to-real refiner.")
 

@@ -1,6 +1,6 @@
 """Scene-level commands: ``rerender`` an image from its graph, ``sweep`` a spec field.
 
-A thin edge over :mod:`simulacra.rerender` and :mod:`simulacra.sweep`; Blender loads
+A thin edge over :mod:`simulacra.generate.rerender` and :mod:`simulacra.studies.sweep`; Blender loads
 inside the commands only.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import cv2
 import typer
 
-from simulacra.console import err, progress_bars
+from simulacra.cli.console import err, progress_bars
 
 scenes_app = typer.Typer()
 
@@ -26,11 +25,11 @@ def rerender_command(
     ] = None,
 ) -> None:
     """Render one image again from its stored scene graph; exit 1 if the pixels differ."""
-    from simulacra.rerender import rerender
+    from simulacra.generate.rerender import rerender
 
     result = rerender(dataset, image_id)
     if out is not None:
-        cv2.imwrite(str(out), cv2.cvtColor(result.rgb, cv2.COLOR_RGB2BGR))
+        result.save(out)
     if result.matches:
         err.print(f"[green]image {image_id} matches[/green]: re-rendered pixels are identical")
         return
@@ -62,7 +61,7 @@ def sweep_command(
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
     from simulacra.scenes import load_spec
     from simulacra.scenes.overrides import parse_override
-    from simulacra.sweep import RESULTS, TABLE, SweepRequest, markdown_table, prepare_sweep, run_sweep
+    from simulacra.studies.sweep import RESULTS, TABLE, SweepRequest, markdown_table, prepare_sweep, run_sweep
 
     request = SweepRequest(
         spec=load_spec(spec),

@@ -12,13 +12,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-
-from simulacra.atomic import write_atomic
-from simulacra.coco import ImageRecord
-from simulacra.dataset import AUDIT_LOG, FAILURES, GRAPHS, LAYOUT, image_files, image_record, write_coco
-from simulacra.errors import DatasetError
-from simulacra.records import ImageOutcome, load_records
+from simulacra.dataset.atomic import write_atomic
+from simulacra.dataset.coco import image_record, write_coco
+from simulacra.dataset.layout import AUDIT_LOG, FAILURES, GRAPHS, LAYOUT
+from simulacra.dataset.reader import load_records, read_kept_mask
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ def assemble_labels(root: Path, categories: tuple[str, ...], description: str) -
         write_atomic(root / FAILURES, "".join(lines).encode())
     else:
         (root / FAILURES).unlink(missing_ok=True)
-    records = [_image_record(root, o) for o in kept]
+    records = [image_record(o.graph, read_kept_mask(root, o.image_index), o.unoccluded) for o in kept]  # type: ignore[arg-type]
     write_coco(root, records, categories, description)
     return Assembled(
         kept=len(kept),
@@ -56,12 +53,3 @@ def assemble_labels(root: Path, categories: tuple[str, ...], description: str) -
         rejected=sum(o.rejected for o in outcomes),
         backend=", ".join(sorted({o.backend for o in kept if o.backend})),
     )
-
-
-def _image_record(root: Path, outcome: ImageOutcome) -> ImageRecord:
-    """The COCO image record of a kept image, from its graph and its instance mask as written."""
-    mask_file = root / image_files(outcome.image_index)[1]
-    mask = cv2.imread(str(mask_file), cv2.IMREAD_UNCHANGED)
-    if mask is None:
-        raise DatasetError(f"{mask_file} is missing or unreadable, though its record says the image was kept")
-    return image_record(outcome.graph, mask, outcome.unoccluded)  # type: ignore[arg-type]

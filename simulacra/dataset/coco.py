@@ -7,14 +7,22 @@ never BlenderProc's writer default.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
 
 from simulacra import __version__
 from simulacra.assets_manifest import KNOWN_LICENSES
+from simulacra.dataset.atomic import write_atomic
+from simulacra.dataset.layout import COCO_FILE, image_files
+from simulacra.scenes import SceneGraph
 
 
 @dataclass(frozen=True)
@@ -106,3 +114,38 @@ def build_coco(records: list[ImageRecord], categories: tuple[str, ...], descript
         "images": images,
         "annotations": annotations,
     }
+
+
+def image_record(
+    graph: SceneGraph, instance_mask: np.ndarray, unoccluded: dict[int, int] | None = None
+) -> ImageRecord:
+    """What COCO needs of one image, from its graph and instance mask (as written or read back).
+
+    ``unoccluded`` maps instance ids to the area each would cover with nothing in front.
+    """
+    assets = graph.assets()
+    height, width = instance_mask.shape[:2]
+    visible = set(np.unique(instance_mask).tolist()) - {0}
+    return ImageRecord(
+        image_id=graph.image_index + 1,
+        file_name=image_files(graph.image_index)[0],
+        width=width,
+        height=height,
+        license_ids=tuple(sorted({a.license for a in assets})),
+        asset_ids=tuple(a.id for a in assets),
+        instance_mask=instance_mask,
+        categories_of={n.instance_id: n.category for n in graph.objects if n.instance_id in visible},
+        unoccluded=dict(unoccluded or {}),
+        camera_k=graph.camera.k,
+    )
+
+
+def write_coco(root: Path, records: list[ImageRecord], categories: tuple[str, ...], description: str) -> Path:
+    """Write ``annotations/coco.json`` (images in id order) and check that pycocotools loads it."""
+    path = root / COCO_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(records, key=lambda record: record.image_id)
+    write_atomic(path, json.dumps(build_coco(ordered, categories, description)).encode())
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
+        COCO(str(path))  # fails loudly if the file is not valid COCO
+    return path

@@ -16,20 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from simulacra.atomic import write_atomic
-from simulacra.dataset import encode_frame, image_files
-from simulacra.errors import DatasetError
+from simulacra.dataset.atomic import write_atomic
+from simulacra.dataset.frames import encode_frame
+from simulacra.dataset.layout import RECORDS, record_file
 from simulacra.render import Frame
 from simulacra.scenes import SceneGraph
 
-RECORDS = "records"
-
 Status = Literal["kept", "dropped", "failed"]
-
-
-def record_file(image_index: int) -> str:
-    """The record's path relative to the dataset root."""
-    return f"{RECORDS}/{image_index:06d}.json"
 
 
 @dataclass(frozen=True)
@@ -106,19 +99,3 @@ def finished(root: Path) -> set[int]:
     if not folder.is_dir():
         return set()
     return {int(p.stem) for p in folder.glob("[0-9]*.json")}
-
-
-def load_records(root: Path) -> list[ImageOutcome]:
-    """Every record in ``root``, in image order; DatasetError names a malformed one."""
-    outcomes = []
-    for path in sorted((root / RECORDS).glob("[0-9]*.json")):
-        try:
-            outcomes.append(ImageOutcome.from_json(path.read_text()))
-        except (ValueError, KeyError) as err:
-            raise DatasetError(f"record {path} is malformed: {str(err).splitlines()[0]}") from None
-    return sorted(outcomes, key=lambda outcome: outcome.image_index)
-
-
-def owned_files(image_index: int) -> tuple[str, ...]:
-    """Every file one image may own in a dataset folder, its record included."""
-    return (*image_files(image_index), record_file(image_index))

@@ -16,13 +16,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulacra.atomic import remove_leftovers, write_atomic
-from simulacra.errors import OutputError
-from simulacra.records import finished
+from simulacra.dataset.atomic import remove_leftovers, write_atomic
+from simulacra.dataset.layout import STATE
+from simulacra.dataset.reader import read_staging_state
+from simulacra.dataset.records import finished
+from simulacra.errors import DatasetError, OutputError
 
-STATE = "farm.json"
 _LOCK = ".lock"
 WORKERS = "workers"  # what each worker process is rendering now, one file per slot
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder that already holds files: earlier work is never overwritten."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"output folder {out} already exists and is not empty; choose another with -o")
 
 
 def staging_folder(out: Path) -> Path:
@@ -108,8 +115,8 @@ def check_staging(out: Path, config_hash: str, *, resume: bool, shard: str | Non
 def _check_same_job(root: Path, state: dict) -> None:
     """Refuse to resume into a partial folder made by a different job."""
     try:
-        found = json.loads((root / STATE).read_text())
-    except (OSError, ValueError):
+        found = read_staging_state(root)
+    except DatasetError:
         raise OutputError(f"--resume: {root} has no readable {STATE}; delete it to start over") from None
     if found.get("config_hash") != state["config_hash"]:
         raise OutputError(

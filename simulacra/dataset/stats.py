@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from simulacra.evaluation.dataset_files import read_coco, read_graphs
+from simulacra.dataset.reader import read_coco, read_graphs
 from simulacra.scenes import SceneGraph
 
 
@@ -119,7 +120,11 @@ def _quartiles(values: list) -> str:
 
 def dataset_statistics(root: Path) -> DatasetStatistics:
     """Read the statistics of the dataset folder ``root`` (DatasetError when COCO is missing)."""
-    coco = read_coco(root)
+    return statistics_of(read_coco(root), read_graphs(root))
+
+
+def statistics_of(coco: dict, graphs: Sequence[SceneGraph]) -> DatasetStatistics:
+    """The statistics of a dataset's COCO document and scene graphs, already read."""
     names = {c["id"]: c["name"] for c in coco["categories"]}
     per_image = Counter(a["image_id"] for a in coco["annotations"])
     per_class = Counter(a["category_id"] for a in coco["annotations"])
@@ -129,7 +134,6 @@ def dataset_statistics(root: Path) -> DatasetStatistics:
         {license_names[i] for i in image.get("asset_licenses", [image.get("license")]) if i in license_names}
         for image in coco["images"]
     ]
-    graphs = read_graphs(root)
     camera = [_camera(graph) for graph in graphs]
     return DatasetStatistics(
         images=len(coco["images"]),

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from simulacra.dataset import GRAPHS
-from simulacra.evaluation.dataset_files import read_coco
-from simulacra.jobfile import load_job_record
+from simulacra.dataset.jobfile import JobRecord
+from simulacra.dataset.reader import DatasetFiles, graph_lines, load_job_record, read_coco
 
 PREFIX = "ds-"
 _DIGITS = 12
@@ -33,7 +33,16 @@ def dataset_version(root: Path) -> str:
     Raises DatasetError when ``job.json`` or the COCO file is missing or malformed.
     """
     record = load_job_record(root)
-    coco = read_coco(root)
+    return version_of(record, graph_lines(root), read_coco(root))
+
+
+def version_of_files(files: DatasetFiles) -> str:
+    """:func:`dataset_version` of a folder already read."""
+    return version_of(files.job, files.graph_lines, files.coco)
+
+
+def version_of(record: JobRecord, lines: Sequence[str], coco: dict) -> str:
+    """The id from the recipe (``job.json``), the graph lines as written and the COCO labels."""
     digest = hashlib.sha256()
     recipe = {
         "config_hash": record.config_hash,
@@ -41,9 +50,7 @@ def dataset_version(root: Path) -> str:
         "revocations": [r.model_dump(mode="json") for r in record.revocations],
     }
     digest.update(json.dumps(recipe, sort_keys=True).encode())
-    graphs = root / GRAPHS
-    lines = graphs.read_text().splitlines() if graphs.is_file() else []
-    digest.update("\n".join(sorted(line for line in lines if line)).encode())  # order-free: shards, resumes
+    digest.update("\n".join(sorted(lines)).encode())  # order-free: shards, resumes
     labels = {key: coco.get(key) for key in ("images", "categories", "licenses", "annotations")}
     digest.update(json.dumps(labels, sort_keys=True).encode())
     return PREFIX + digest.hexdigest()[:_DIGITS]

@@ -8,13 +8,9 @@ same images.
 
 from __future__ import annotations
 
-import os
-import resource
 from dataclasses import dataclass
 
 from simulacra.errors import FarmError
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @dataclass(frozen=True)
@@ -90,12 +86,3 @@ def parse_gpus(text: str) -> tuple[str, ...]:
     if not all(ids):
         raise FarmError(f"--gpus {text!r}: expected comma-separated device ids, e.g. 0,1")
     return ids
-
-
-def rss_mb() -> float:
-    """This process's resident memory now, in MiB (from /proc; peak RSS where /proc is missing)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * _PAGE / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -14,19 +14,18 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulacra.errors import RenderError
-from simulacra.farm import FarmError, FarmOptions, rss_mb
-from simulacra.records import ImageOutcome, commit, outcome_files, record_file
-from simulacra.work_unit import Rendered
-
-if TYPE_CHECKING:
-    from simulacra.pipeline import Job, PreparedJob, WorkItem
+from simulacra.dataset.layout import record_file
+from simulacra.dataset.records import ImageOutcome, commit, outcome_files
+from simulacra.errors import FarmError, RenderError
+from simulacra.farm.options import FarmOptions
+from simulacra.farm.supervisor import Supervisor
+from simulacra.job import Job, PreparedJob, WorkItem, load_stages
+from simulacra.work.unit import Rendered, render_image, rss_mb
 
 log = logging.getLogger(__name__)
 _POLL_S = 0.5
@@ -36,7 +35,6 @@ class RenderActor:
     """A Ray actor's state: one job's stages and a renderer, for the actor's whole life."""
 
     def __init__(self, job: Job, threads: int):
-        from simulacra.pipeline import load_stages
         from simulacra.render import Renderer, RenderSettings
 
         self._prepared = load_stages(job)
@@ -49,8 +47,6 @@ class RenderActor:
 
     def render(self, index: int) -> tuple[dict[str, bytes], float]:
         """Image ``index``'s files (record last) and this actor's resident memory after it."""
-        from simulacra.work_unit import render_image
-
         outcome, frame = render_image(self._prepared, self._items[index], self._renderer)
         return outcome_files(outcome, frame), rss_mb()
 
@@ -90,93 +86,95 @@ def render_on_ray(
     on_image: Callable[[ImageOutcome], None] | None = None,
 ) -> Rendered:
     """Render ``items`` on ``options.workers`` Ray actors; the driver commits each image into ``root``."""
-    import ray
-    from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
-
     connect(options.ray or "auto")
-    job = prepared.job
-    gpu = job.device in ("cuda", "optix")
-    remote = ray.remote(RenderActor).options(
-        num_cpus=0 if gpu else max(options.threads_per_worker, 1), num_gpus=1 if gpu else 0, max_restarts=0
-    )
-    pending = deque(item.image_index for item in items)
-    count = min(options.workers or 1, len(pending))
-    actors = [_Actor(k, remote.remote(job, options.threads_per_worker)) for k in range(count)]
+    ledger = Supervisor(root, items, options.max_failures, on_image)
+    fleet = _Fleet(prepared.job, options, min(options.workers or 1, len(ledger.pending)))
     try:
-        ray.get([a.handle.ready.remote() for a in actors])
-    except (RayActorError, RayTaskError) as error:
-        _stop(actors)
-        raise RenderError(
-            f"a Ray render actor could not start: {str(error).strip().splitlines()[-1]}"
-        ) from None
-    failures: dict[int, list[str]] = {}
-    retries = 0
-    outcomes: list[ImageOutcome] = []
-    peak = 0.0
-
-    def failed(index: int, reason: str) -> None:
-        nonlocal retries
-        reasons = failures.setdefault(index, [])
-        reasons.append(reason)
-        if len(reasons) < options.max_failures:
-            log.warning(
-                "image %d: %s; retrying (%d of %d)", index, reason, len(reasons), options.max_failures
-            )
-            pending.appendleft(index)
-            retries += 1
-            return
-        outcome = ImageOutcome(index, None, failure="; ".join(reasons))
-        commit(root, outcome_files(outcome, None))
-        done(outcome)
-
-    def done(outcome: ImageOutcome) -> None:
-        outcomes.append(outcome)
-        if on_image:
-            on_image(outcome)
-
-    def replace(a: _Actor) -> None:
-        ray.kill(a.handle)
-        a.handle, a.ref, a.image = remote.remote(job, options.threads_per_worker), None, None
-
-    try:
-        while pending or any(a.image is not None for a in actors):
-            for a in actors:
-                if a.image is None and pending:
-                    a.image, a.since = pending.popleft(), time.monotonic()
-                    a.ref = a.handle.render.remote(a.image)
-            busy = [a for a in actors if a.image is not None]
-            ready, _ = ray.wait([a.ref for a in busy], num_returns=1, timeout=_POLL_S)
-            for a in busy:
-                if a.ref in ready:
-                    try:
-                        files, memory = ray.get(a.ref, timeout=60)
-                    except (RayActorError, RayTaskError, GetTimeoutError) as error:
-                        failed(a.image, f"Ray actor: {str(error).strip().splitlines()[-1]}")  # type: ignore[arg-type]
-                        replace(a)
-                        continue
-                    commit(root, files)
-                    done(ImageOutcome.from_json(files[record_file(a.image)].decode()))  # type: ignore[arg-type]
-                    peak = max(peak, memory)
-                    a.ref, a.image = None, None
-                    if options.max_worker_rss_mb is not None and memory > options.max_worker_rss_mb:
-                        replace(a)
-                elif time.monotonic() - a.since > options.image_timeout:
-                    failed(a.image, f"Ray actor timed out after {options.image_timeout:g} s")  # type: ignore[arg-type]
-                    replace(a)
+        while ledger.pending or fleet.busy():
+            fleet.assign(ledger)
+            fleet.collect(ledger, root)
     finally:
-        _stop(actors)
-    dropped = tuple(o.image_index for o in outcomes if o.graph is None)
-    backend = ", ".join(sorted({o.backend for o in outcomes if o.backend}))
-    return Rendered(dropped, backend, retried=retries, peak_rss_mb=peak)
+        fleet.stop()
+    return ledger.rendered()
 
 
-def _stop(actors: list[_Actor]) -> None:
-    """Close each actor's renderer (briefly), then end the actors."""
-    import ray
+class _Fleet:
+    """The job's Ray actors: started and checked ready, given images, collected, replaced, stopped."""
 
-    try:
-        ray.get([a.handle.close.remote() for a in actors], timeout=30)
-    except Exception as error:  # an actor already dead or stuck: it is killed below either way
-        log.info("closing Ray actors: %s", error)
-    for a in actors:
+    def __init__(self, job: Job, options: FarmOptions, count: int):
+        import ray
+        from ray.exceptions import RayActorError, RayTaskError
+
+        gpu = job.device in ("cuda", "optix")
+        self._job, self._options = job, options
+        self._remote = ray.remote(RenderActor).options(
+            num_cpus=0 if gpu else max(options.threads_per_worker, 1),
+            num_gpus=1 if gpu else 0,
+            max_restarts=0,
+        )
+        self.actors = [_Actor(k, self._spawn()) for k in range(count)]
+        try:
+            ray.get([a.handle.ready.remote() for a in self.actors])
+        except (RayActorError, RayTaskError) as error:
+            self.stop()
+            raise RenderError(f"a Ray render actor could not start: {_last_line(error)}") from None
+
+    def _spawn(self) -> Any:
+        return self._remote.remote(self._job, self._options.threads_per_worker)
+
+    def busy(self) -> bool:
+        return any(a.image is not None for a in self.actors)
+
+    def assign(self, ledger: Supervisor) -> None:
+        """Give every idle actor the next waiting image."""
+        for a in self.actors:
+            if a.image is None and ledger.pending:
+                a.image, a.since = ledger.next_image(), time.monotonic()
+                a.ref = a.handle.render.remote(a.image)
+
+    def collect(self, ledger: Supervisor, root: Path) -> None:
+        """Commit the images that came back, fail the ones that raised or ran past the timeout."""
+        import ray
+        from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
+
+        busy = [a for a in self.actors if a.image is not None]
+        ready, _ = ray.wait([a.ref for a in busy], num_returns=1, timeout=_POLL_S)
+        for a in busy:
+            index: int = a.image  # type: ignore[assignment]
+            if a.ref in ready:
+                try:
+                    files, memory = ray.get(a.ref, timeout=60)
+                except (RayActorError, RayTaskError, GetTimeoutError) as error:
+                    ledger.failed(index, f"Ray actor: {_last_line(error)}")
+                    self._replace(a)
+                    continue
+                commit(root, files)
+                ledger.finished(ImageOutcome.from_json(files[record_file(index)].decode()), memory)
+                a.ref, a.image = None, None
+                limit = self._options.max_worker_rss_mb
+                if limit is not None and memory > limit:
+                    self._replace(a)
+            elif time.monotonic() - a.since > self._options.image_timeout:
+                ledger.failed(index, f"Ray actor timed out after {self._options.image_timeout:g} s")
+                self._replace(a)
+
+    def _replace(self, a: _Actor) -> None:
+        import ray
+
         ray.kill(a.handle)
+        a.handle, a.ref, a.image = self._spawn(), None, None
+
+    def stop(self) -> None:
+        """Close each actor's renderer (briefly), then end the actors."""
+        import ray
+
+        try:
+            ray.get([a.handle.close.remote() for a in self.actors], timeout=30)
+        except Exception as error:  # an actor already dead or stuck: it is killed below either way
+            log.info("closing Ray actors: %s", error)
+        for a in self.actors:
+            ray.kill(a.handle)
+
+
+def _last_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[-1]

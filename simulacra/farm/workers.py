@@ -3,7 +3,7 @@
 Each worker is a fresh process (the ``spawn`` start method: forking a process that has
 loaded bpy is unsafe) holding one persistent :class:`~simulacra.render.Renderer`, its
 auditor and refiner, loaded once. The driver hands out image indices one at a time over
-a pipe; the worker renders the image with :func:`~simulacra.pipeline.render_image` and
+a pipe; the worker renders the image with :func:`~simulacra.work.unit.render_image` and
 commits its files and record straight into the staging folder, then reports back.
 
 The driver watches every worker: one that dies (crash, OOM kill, ``kill -9``) or takes
@@ -23,23 +23,22 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-from simulacra.atomic import write_atomic
+from simulacra.dataset.atomic import write_atomic
+from simulacra.dataset.reader import load_record
+from simulacra.dataset.records import ImageOutcome, commit, outcome_files
+from simulacra.dataset.staging import WORKERS
 from simulacra.errors import RenderError, SimulacraError
-from simulacra.farm import FarmOptions, rss_mb, worker_env
-from simulacra.records import ImageOutcome, commit, outcome_files, record_file
-from simulacra.staging import WORKERS
-from simulacra.work_unit import Rendered
-
-if TYPE_CHECKING:
-    from simulacra.pipeline import Job, PreparedJob, WorkItem
+from simulacra.farm.options import FarmOptions, worker_env
+from simulacra.farm.supervisor import Supervisor
+from simulacra.job import Job, PreparedJob, WorkItem, load_stages
+from simulacra.work.unit import Rendered, render_image, rss_mb
 
 log = logging.getLogger(__name__)
 _POLL_S = 0.5  # how often the driver checks deadlines, and a worker its driver
@@ -69,10 +68,8 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
     from simulacra.render.blenderproc_adapter import drop_inherited_blender_paths
 
     drop_inherited_blender_paths()  # before anything imports bpy
-    from simulacra.pipeline import load_stages
     from simulacra.render import Renderer, RenderSettings
     from simulacra.render.blenderproc_adapter import exit_process
-    from simulacra.work_unit import render_image
 
     parent, status, started = os.getppid(), 0, False
     try:
@@ -130,40 +127,28 @@ class WorkerPool:
         self.root = root
         self.options = options
         self._context = multiprocessing.get_context("spawn")
-        self._failures: dict[int, list[str]] = {}
         self._startup_deaths = 0
-        self._retries = 0
-        self.peak_rss_mb = 0.0
         self.memory: list[tuple[int, float]] = []  # (slot, resident MiB) after each image, in finish order
 
     def run(
         self, items: Sequence[WorkItem], on_image: Callable[[ImageOutcome], None] | None = None
     ) -> Rendered:
         """Render ``items``; returns when every one has a record (kept, dropped or failed)."""
-        pending = deque(item.image_index for item in items)
-        count = min(self.options.workers or 1, len(pending))
+        ledger = Supervisor(self.root, items, self.options.max_failures, on_image)
+        count = min(self.options.workers or 1, len(ledger.pending))
         slots = [self._start(k) for k in range(count)]
-        outcomes: list[ImageOutcome] = []
-
-        def finished(outcome: ImageOutcome) -> None:
-            outcomes.append(outcome)
-            if on_image:
-                on_image(outcome)
-
         try:
-            while pending or any(s.image is not None for s in slots):
+            while ledger.pending or any(s.image is not None for s in slots):
                 for s in slots:
-                    if s.pid is not None and s.image is None and not s.leaving and pending:
-                        self._assign(s, pending.popleft())
+                    if s.pid is not None and s.image is None and not s.leaving and ledger.pending:
+                        self._assign(s, ledger.next_image())
                 wait([s.conn for s in slots] + [s.process.sentinel for s in slots], timeout=_POLL_S)
                 for k, s in enumerate(slots):
-                    if not self._supervise(s, pending, finished):
+                    if not self._supervise(s, ledger):
                         slots[k] = self._start(s.slot)
         finally:
             self._stop(slots)
-        dropped = tuple(o.image_index for o in outcomes if o.graph is None)
-        backend = ", ".join(sorted({o.backend for o in outcomes if o.backend}))
-        return Rendered(dropped, backend, retried=self._retries, peak_rss_mb=self.peak_rss_mb)
+        return ledger.rendered()
 
     def _start(self, slot: int) -> _Slot:
         job = self.prepared.job
@@ -195,35 +180,18 @@ class WorkerPool:
         state = {"slot": s.slot, "pid": s.pid, "image_index": s.image}
         write_atomic(folder / f"{s.slot}.json", json.dumps(state).encode())
 
-    def _supervise(self, s: _Slot, pending: deque[int], finished: Callable[[ImageOutcome], None]) -> bool:
+    def _supervise(self, s: _Slot, ledger: Supervisor) -> bool:
         """Handle the slot's messages, death or deadline; False when it needs a new worker."""
         while s.conn.poll():
             try:
                 message = s.conn.recv()
             except (EOFError, OSError):
                 break
-            kind = message[0]
-            if kind == "ready":
-                s.pid = message[1]
-                self._startup_deaths = 0
-                self._status(s)
-            elif kind == "done":
-                index, memory, s.leaving = message[1], message[2], message[3]
-                self.peak_rss_mb = max(self.peak_rss_mb, memory)
-                self.memory.append((s.slot, memory))
-                s.image = None
-                self._status(s)
-                finished(ImageOutcome.from_json((self.root / record_file(index)).read_text()))
-            elif kind == "error" and s.image is not None:
-                self._failed(s.image, f"worker {s.pid}: {message[1]}", pending, finished)
-                s.image = None
-            elif kind == "fatal":
-                raise RenderError(f"a render worker could not start: {message[1]}")
+            self._receive(s, message, ledger)
         if not s.process.is_alive():
             s.process.join()
             if s.image is not None:
-                reason = f"worker {s.pid} died ({_exit_reason(s.process.exitcode)})"
-                self._failed(s.image, reason, pending, finished)
+                ledger.failed(s.image, f"worker {s.pid} died ({_exit_reason(s.process.exitcode)})")
             elif s.pid is None:
                 self._startup_deaths += 1
                 if self._startup_deaths > self.options.max_failures:
@@ -236,29 +204,29 @@ class WorkerPool:
         if s.image is not None and time.monotonic() - s.since > self.options.image_timeout:
             s.process.kill()
             s.process.join()
-            reason = f"worker {s.pid} timed out after {self.options.image_timeout:g} s"
-            self._failed(s.image, reason, pending, finished)
+            ledger.failed(s.image, f"worker {s.pid} timed out after {self.options.image_timeout:g} s")
             s.conn.close()
             return False
         return True
 
-    def _failed(
-        self, index: int, reason: str, pending: deque[int], finished: Callable[[ImageOutcome], None]
-    ) -> None:
-        """Retry ``index`` first thing, or record it as failed once it cost ``max_failures`` workers."""
-        reasons = self._failures.setdefault(index, [])
-        reasons.append(reason)
-        if len(reasons) < self.options.max_failures:
-            log.warning(
-                "image %d: %s; retrying (%d of %d)", index, reason, len(reasons), self.options.max_failures
-            )
-            pending.appendleft(index)
-            self._retries += 1
-            return
-        log.warning("image %d failed %d times, recorded as failed: %s", index, len(reasons), reason)
-        outcome = ImageOutcome(index, None, failure="; ".join(reasons))
-        commit(self.root, outcome_files(outcome, None))
-        finished(outcome)
+    def _receive(self, s: _Slot, message: tuple, ledger: Supervisor) -> None:
+        """One message from the slot's worker: ready, done with an image, an image's error, fatal."""
+        kind = message[0]
+        if kind == "ready":
+            s.pid = message[1]
+            self._startup_deaths = 0
+            self._status(s)
+        elif kind == "done":
+            index, memory, s.leaving = message[1], message[2], message[3]
+            self.memory.append((s.slot, memory))
+            s.image = None
+            self._status(s)
+            ledger.finished(load_record(self.root, index), memory)
+        elif kind == "error" and s.image is not None:
+            ledger.failed(s.image, f"worker {s.pid}: {message[1]}")
+            s.image = None
+        elif kind == "fatal":
+            raise RenderError(f"a render worker could not start: {message[1]}")
 
     def _stop(self, slots: list[_Slot]) -> None:
         """Ask idle workers to leave, then kill whatever is still running."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
 from simulacra.audit import ReferenceIndex, write_demo_references
 from simulacra.errors import OutputError
-from simulacra.pipeline import Job, WorkItem
+from simulacra.job import Job, WorkItem
 from simulacra.scenes import load_spec
 
 MARKER = ".simulacra-demo"

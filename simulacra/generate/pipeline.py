@@ -1,128 +1,38 @@
 """One generation job: resolve -> render -> audit -> (re-synthesise) -> write.
 
 Bad input is refused before anything is written. The dataset is built in a staging
-folder next to the output (:mod:`simulacra.staging`) and renamed into place only when the
+folder next to the output (:mod:`simulacra.dataset.staging`) and renamed into place only when the
 job completes, so an error never leaves a half-written dataset and never touches an
-existing folder. Each image is one work unit (:mod:`simulacra.work_unit`), finished when
-its record is written (:mod:`simulacra.records`); the shared files are assembled from the
-records at the end (:mod:`simulacra.assemble`), so the dataset is the same whether its
-images were rendered here, by worker processes (:mod:`simulacra.workers`) or by Ray
-actors (:mod:`simulacra.ray_farm`), in one run or resumed.
+existing folder. Each image is one work unit (:mod:`simulacra.work.unit`), finished when
+its record is written (:mod:`simulacra.dataset.records`); the shared files are assembled from the
+records at the end (:mod:`simulacra.dataset.assemble`), so the dataset is the same whether its
+images were rendered here, by worker processes (:mod:`simulacra.farm.workers`) or by Ray
+actors (:mod:`simulacra.farm.ray_actors`), in one run or resumed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from simulacra import __version__
-from simulacra.assemble import assemble_labels
-from simulacra.assets_manifest import (
-    Admission,
-    LicensePolicy,
-    LoadedPolicy,
-    Manifest,
-    admit,
-    load_manifest,
-    load_policy,
-    sha256_of,
-)
-from simulacra.atomic import write_atomic
-from simulacra.audit import Auditor, ReferenceIndex
-from simulacra.card import AuditSummary, CardFacts, RefinementFacts, render_card
-from simulacra.dataset import COCO_FILE, DatasetContents
-from simulacra.errors import OutputError, PolicyError
-from simulacra.evaluation import dataset_statistics, dataset_version
-from simulacra.farm import FarmOptions
-from simulacra.jobfile import JOB_FILE, JobRecord, job_record
-from simulacra.records import ImageOutcome, finished, load_records
-from simulacra.staging import check_staging, open_staging
-from simulacra.work_unit import Rendered, render_items
-
-if TYPE_CHECKING:
-    from simulacra.refine.refiner import Refiner
+from simulacra.dataset.assemble import assemble_labels
+from simulacra.dataset.atomic import write_atomic
+from simulacra.dataset.card import AuditSummary, CardFacts, RefinementFacts, render_card
+from simulacra.dataset.jobfile import JobRecord
+from simulacra.dataset.layout import CARD, COCO_FILE
+from simulacra.dataset.reader import load_records, read_dataset
+from simulacra.dataset.records import ImageOutcome, finished
+from simulacra.dataset.staging import check_output_folder, check_staging, open_staging
+from simulacra.dataset.stats import statistics_of
+from simulacra.dataset.version import version_of_files
+from simulacra.errors import PolicyError
+from simulacra.farm.dispatch import dispatch
+from simulacra.farm.options import FarmOptions
+from simulacra.job import Job, PreparedJob, job_record, load_stages
 from simulacra.render.devices import available_gpu_devices, choose_device
-from simulacra.scenes import SceneSpec, resolve, spec_from_dict
-
-CARD = "DATASET_CARD.md"
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """Image ``image_index`` of the job, drawn from ``spec``.
-
-    A re-render (revocation) starts at ``first_attempt``, after the attempts already made,
-    and never samples ``exclude``.
-    """
-
-    image_index: int
-    spec: SceneSpec
-    first_attempt: int = 0
-    exclude: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Job:
-    """A whole generation job; every image's seed derives from ``seed`` and its index."""
-
-    name: str
-    items: tuple[WorkItem, ...]
-    manifest: Manifest
-    seed: int
-    out: Path
-    index_path: Path | None = None
-    device: str = "cpu"
-    max_attempts: int = 3
-    purpose: str = "research"
-    policy: LoadedPolicy | None = None  # None: the built-in default policy
-    refine: Path | None = None  # a refiner model folder; its output is what gets audited
-
-    def config_hash(self, refiner_sha256: str | None = None) -> str:
-        """Hash of specs, manifest, seed, policy, refiner weights and code version.
-
-        Equal hashes mean equal datasets.
-        """
-        payload = {
-            "specs": [[item.image_index, item.spec.model_dump(mode="json")] for item in self.items],
-            "manifest": self.manifest.content_hash(),
-            "seed": self.seed,
-            "max_attempts": self.max_attempts,
-            "purpose": self.purpose,
-            "policy": (self.policy or load_policy()).content_hash,
-            "refiner": refiner_sha256,
-            "simulacra": __version__,
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def job_from_record(record: JobRecord, out: Path, *, manifest: Manifest | None = None) -> Job:
-    """The job ``job.json`` describes, writing to ``out``.
-
-    ``manifest`` replaces loading the recorded one (a revocation has it loaded already).
-    """
-    rules = LicensePolicy.model_validate(record.policy)
-    policy = LoadedPolicy(rules, record.policy_source, record.policy_hash)
-    specs = {
-        key: spec_from_dict(fields, source=f"{JOB_FILE} spec {key}") for key, fields in record.specs.items()
-    }
-    return Job(
-        name=record.name,
-        items=tuple(WorkItem(index, specs[key]) for index, key in record.items),
-        manifest=manifest or load_manifest(Path(record.manifest)),
-        seed=record.seed,
-        out=out,
-        index_path=Path(record.index) if record.index else None,
-        device=record.device,
-        max_attempts=record.max_attempts,
-        purpose=record.purpose,
-        policy=policy,
-        refine=Path(record.refine) if record.refine else None,
-    )
+from simulacra.scenes import resolve
 
 
 @dataclass(frozen=True)
@@ -146,23 +56,6 @@ class JobResult:
     retried: int = 0  # images given to a new worker after one crashed or hung on them
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the largest resident memory a worker reported
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder that already holds files: earlier work is never overwritten."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"output folder {out} already exists and is not empty; choose another with -o")
-
-
-@dataclass(frozen=True)
-class PreparedJob:
-    """A job whose inputs were all checked, with its auditor loaded (None without an index)."""
-
-    job: Job
-    auditor: Auditor | None
-    admission: Admission
-    refiner: Refiner | None = None
-    refiner_sha256: str | None = None
 
 
 def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
@@ -200,23 +93,6 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
     return prepared
 
 
-def load_stages(job: Job) -> PreparedJob:
-    """The policy's admission, the auditor and the refiner of an already checked job.
-
-    What a worker process loads once before its first image (the driver ran
-    :func:`prepare_job`). Writes nothing.
-    """
-    admission = admit(job.manifest, job.policy or load_policy(), job.purpose)
-    auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
-    refiner, refiner_hash = None, None
-    if job.refine is not None:  # torch loads only for jobs that refine
-        from simulacra.refine.refiner import load_refiner, weights_path
-
-        refiner = load_refiner(job.refine, device="auto")
-        refiner_hash = sha256_of(weights_path(job.refine))
-    return PreparedJob(job, auditor, admission, refiner, refiner_hash)
-
-
 def run_job(
     prepared: PreparedJob,
     options: FarmOptions | None = None,
@@ -247,7 +123,7 @@ def run_job(
         todo = [item for item in wanted if item.image_index not in done]
         if on_start:
             on_start(len(wanted), len(wanted) - len(todo))
-        rendered = _dispatch(prepared, todo, staging.root, options, on_image)
+        rendered = dispatch(prepared, todo, staging.root, options, on_image)
         card, coco, summary = None, None, None
         counts = assemble_labels(staging.root, categories, record.description) if shard is None else None
         if counts is not None:
@@ -276,35 +152,14 @@ def run_job(
     )
 
 
-def _dispatch(
-    prepared: PreparedJob,
-    items: Sequence[WorkItem],
-    root: Path,
-    options: FarmOptions,
-    on_image: Callable[[ImageOutcome], None] | None,
-) -> Rendered:
-    """Render ``items`` into ``root`` here, in worker processes, or on Ray actors."""
-    if options.ray is not None:
-        from simulacra.ray_farm import render_on_ray
-
-        return render_on_ray(prepared, items, root, options, on_image=on_image)
-    if options.workers is not None:
-        from simulacra.workers import render_in_workers
-
-        return render_in_workers(prepared, items, root, options, on_image=on_image)
-    if not items:  # everything was finished before --resume, or the shard is empty
-        return Rendered((), "")
-    return render_items(prepared, root, items, threads=options.threads_per_worker, on_image=on_image)
-
-
 def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: str) -> AuditSummary:
     """Write ``DATASET_CARD.md`` from what ``folder`` holds and the job that made it.
 
     Counts, assets, licenses and audit outcomes are read back from the dataset's own files
-    (graphs, COCO, audit log), so the card is right after a generation and after every
-    revocation alike. Returns the audit summary it states.
+    (graphs, COCO, audit log), read once, so the card is right after a generation and after
+    every revocation alike. Returns the audit summary it states.
     """
-    contents = DatasetContents.read(folder)
+    files = read_dataset(folder)
     auditor = prepared.auditor
     index_facts = {}
     if auditor is not None:
@@ -313,24 +168,25 @@ def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: 
             "index_hash": auditor.index.info()["content_hash"],
             "thresholds": auditor.thresholds.model_dump(),
         }
-    summary = AuditSummary.from_log(contents.audit_log, **index_facts)
+    summary = AuditSummary.from_log(list(files.audit_log), **index_facts)
     facts = CardFacts(
         name=record.name,
         config_hash=record.config_hash,
         seed=record.seed,
         requested=len(record.items),
-        written=contents.written,
-        failed=tuple(f["image_index"] for f in contents.failures),
-        categories=contents.instances,
-        asset_ids=contents.asset_ids,
+        written=len(files.graphs),
+        failed=tuple(f["image_index"] for f in files.failures),
+        categories=files.instances,
+        asset_ids=files.asset_ids,
         audit=summary,
         device=backend,
         admission=prepared.admission,
-        images_per_license=contents.images_per_license,
+        images_per_license=files.images_per_license,
         refinement=_refinement_facts(prepared),
         revocations=record.revocations,
-        version=dataset_version(folder),
-        statistics=dataset_statistics(folder),
+        version=version_of_files(files),
+        statistics=statistics_of(files.coco, files.graphs),
+        versions=record.versions,
     )
     write_atomic(folder / CARD, render_card(facts, prepared.job.manifest).encode())
     return summary

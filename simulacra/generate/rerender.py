@@ -13,16 +13,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from simulacra.assets_manifest import load_manifest
-from simulacra.dataset import image_files
+from simulacra.dataset.reader import load_job_record, read_graphs, read_written_rgb, require_dataset
 from simulacra.errors import DatasetError
-from simulacra.jobfile import load_job_record
 from simulacra.render import Renderer, RenderSettings
-from simulacra.revocation import read_graphs
-from simulacra.scene_render import with_sensor
+from simulacra.work.scene_render import with_sensor
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,12 @@ class Comparison:
     def matches(self) -> bool:
         return self.max_difference == 0
 
+    def save(self, path: Path) -> None:
+        """Write the re-rendered image to ``path`` (PNG, as the dataset stores images)."""
+        import cv2
+
+        cv2.imwrite(str(path), cv2.cvtColor(self.rgb, cv2.COLOR_RGB2BGR))
+
 
 def rerender(dataset: Path, image_index: int) -> Comparison:
     """Render image ``image_index`` of ``dataset`` again (and refine it if the job did).
@@ -47,14 +50,12 @@ def rerender(dataset: Path, image_index: int) -> Comparison:
     """
     if not dataset.is_dir():
         raise DatasetError(f"dataset {dataset} does not exist")
-    graphs = {graph.image_index: graph for graph in read_graphs(dataset)}
+    graphs = {graph.image_index: graph for graph in read_graphs(require_dataset(dataset))}
     record = load_job_record(dataset)
     if image_index not in graphs:
         known = ", ".join(str(i) for i in sorted(graphs)) or "none"
         raise DatasetError(f"dataset {dataset}: no image with id {image_index} (ids: {known})")
-    stored = cv2.imread(str(dataset / image_files(image_index)[0]), cv2.IMREAD_COLOR)
-    if stored is None:
-        raise DatasetError(f"dataset {dataset}: {image_files(image_index)[0]} is missing or unreadable")
+    stored = read_written_rgb(dataset, image_index)
     refiner = None
     if record.refine is not None:  # torch loads only for refined datasets
         from simulacra.refine.refiner import load_refiner
@@ -67,5 +68,5 @@ def rerender(dataset: Path, image_index: int) -> Comparison:
             rgb = with_sensor(graphs[image_index], renderer.render(graphs[image_index]).rgb)
     if refiner is not None:
         rgb = refiner.apply(rgb)
-    difference = np.abs(rgb.astype(np.int16) - cv2.cvtColor(stored, cv2.COLOR_BGR2RGB).astype(np.int16))
+    difference = np.abs(rgb.astype(np.int16) - stored.astype(np.int16))
     return Comparison(image_index, int(difference.max()), round(float(difference.mean()), 4), rgb)

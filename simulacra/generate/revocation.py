@@ -9,7 +9,6 @@ byte-identical) and swapped in with two renames; on any failure the dataset is u
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -17,15 +16,24 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulacra.assemble import assemble_labels
 from simulacra.assets_manifest import Manifest, load_manifest
-from simulacra.dataset import AUDIT_LOG, COCO_FILE, GRAPHS
+from simulacra.dataset.assemble import assemble_labels
+from simulacra.dataset.jobfile import JOB_FILE, JobRecord, Revocation
+from simulacra.dataset.layout import AUDIT_LOG, CARD, COCO_FILE, GRAPHS, owned_files, record_file
+from simulacra.dataset.reader import (
+    load_job_record,
+    load_records,
+    read_audit_log,
+    read_coco,
+    read_graphs,
+    require_dataset,
+)
+from simulacra.dataset.records import ImageOutcome, commit
 from simulacra.errors import DatasetError
-from simulacra.jobfile import JOB_FILE, JobRecord, Revocation, load_job_record
-from simulacra.pipeline import CARD, Job, job_from_record, prepare_job, write_card
-from simulacra.records import ImageOutcome, commit, load_records, owned_files, record_file
+from simulacra.generate.pipeline import prepare_job, write_card
+from simulacra.job import Job, job_from_record
 from simulacra.scenes import SceneGraph
-from simulacra.work_unit import render_items
+from simulacra.work.unit import render_items
 
 _REWRITTEN = {GRAPHS, AUDIT_LOG, "blender.log", CARD, JOB_FILE, COCO_FILE}
 
@@ -37,22 +45,12 @@ class RevocationResult:
     dropped: tuple[int, ...]
 
 
-def read_graphs(dataset: Path) -> list[SceneGraph]:
-    """The dataset's scene graphs; DatasetError when the folder is not a simulacra dataset."""
-    if not (dataset / GRAPHS).is_file() or not (dataset / COCO_FILE).is_file():
-        raise DatasetError(f"dataset {dataset}: not a simulacra dataset folder (no {GRAPHS} or COCO file)")
-    return [SceneGraph.from_json(line) for line in (dataset / GRAPHS).read_text().splitlines() if line]
-
-
 def _last_attempts(dataset: Path, graphs: list[SceneGraph]) -> dict[int, int]:
     """The highest attempt number already used per image index (kept graphs and audit log)."""
     last = {g.image_index: g.attempt for g in graphs}
-    audit = dataset / AUDIT_LOG
-    if audit.is_file():
-        for line in audit.read_text().splitlines():
-            entry = json.loads(line)
-            index = entry["image_index"]
-            last[index] = max(last.get(index, -1), entry["attempt"])
+    for entry in read_audit_log(dataset):
+        index = entry["image_index"]
+        last[index] = max(last.get(index, -1), entry["attempt"])
     return last
 
 
@@ -70,11 +68,8 @@ def _replacement_job(
 def _audit_by_image(dataset: Path) -> dict[int, list[dict]]:
     """The dataset's audit log entries, grouped by image index in log order."""
     entries: dict[int, list[dict]] = {}
-    audit = dataset / AUDIT_LOG
-    if audit.is_file():
-        for line in audit.read_text().splitlines():
-            entry = json.loads(line)
-            entries.setdefault(entry["image_index"], []).append(entry)
+    for entry in read_audit_log(dataset):
+        entries.setdefault(entry["image_index"], []).append(entry)
     return entries
 
 
@@ -100,7 +95,7 @@ def _carry_records(
 def _unoccluded_areas(dataset: Path) -> dict[int, dict[int, int]]:
     """Image id -> instance id -> unoccluded area, read from COCO: kept images are not re-rendered."""
     areas: dict[int, dict[int, int]] = {}
-    for annotation in json.loads((dataset / COCO_FILE).read_text())["annotations"]:
+    for annotation in read_coco(dataset)["annotations"]:
         if "unoccluded_area" in annotation:
             areas.setdefault(annotation["image_id"], {})[annotation["instance_id"]] = annotation[
                 "unoccluded_area"
@@ -137,7 +132,7 @@ def revoke(
     """Replace every image of ``dataset`` that used ``asset_id``; nothing changes when none did."""
     if not dataset.is_dir():
         raise DatasetError(f"dataset {dataset} does not exist")
-    graphs = read_graphs(dataset)
+    graphs = read_graphs(require_dataset(dataset))
     record = load_job_record(dataset)
     affected = sorted(g.image_index for g in graphs if asset_id in {ref.id for ref in g.assets()})
     if not affected:

@@ -13,11 +13,15 @@ import os
 import shutil
 from pathlib import Path
 
-from simulacra.assemble import assemble_labels
+from simulacra.dataset.assemble import assemble_labels
+from simulacra.dataset.jobfile import JOB_FILE, JobRecord
+from simulacra.dataset.layout import RECORDS
+from simulacra.dataset.reader import load_job_record, load_records
+from simulacra.dataset.records import finished
+from simulacra.dataset.staging import check_output_folder
 from simulacra.errors import DatasetError
-from simulacra.jobfile import JOB_FILE, JobRecord, load_job_record
-from simulacra.pipeline import check_output_folder, job_from_record, load_stages, write_card
-from simulacra.records import RECORDS, finished, load_records
+from simulacra.generate.pipeline import write_card
+from simulacra.job import job_from_record, load_stages
 
 _NOT_MERGED = {JOB_FILE, "blender.log", ".lock"}
 

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from simulacra.assets_manifest import LoadedPolicy, Manifest
-from simulacra.dataset import COCO_FILE
-from simulacra.pipeline import Job, PreparedJob, WorkItem, check_output_folder, prepare_job, run_job
+from simulacra.dataset.reader import read_coco, read_gray
+from simulacra.dataset.staging import check_output_folder
+from simulacra.generate.pipeline import prepare_job, run_job
+from simulacra.job import Job, PreparedJob, WorkItem
 from simulacra.scenes import SceneSpec
 from simulacra.scenes.overrides import Override, expand
 
@@ -40,10 +41,10 @@ class DatasetStats:
 
 def dataset_stats(folder: Path, settings: dict[str, object]) -> DatasetStats:
     """Count images and instances; mean visible fraction and mean image brightness (0-1)."""
-    coco = json.loads((folder / COCO_FILE).read_text())
+    coco = read_coco(folder)
     images, annotations = coco["images"], coco["annotations"]
     fractions = [a["visible_fraction"] for a in annotations]
-    gray = [cv2.imread(str(folder / image["file_name"]), cv2.IMREAD_GRAYSCALE) for image in images]
+    gray = [read_gray(folder, image) for image in images]
     brightness = [float(pixels.mean()) / 255 for pixels in gray]
     return DatasetStats(
         dataset=folder.name,

@@ -23,18 +23,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simulacra.assets_manifest import LoadedPolicy, Manifest
 from simulacra.audit import Auditor, ReferenceIndex, ShareEstimate, read_image
 from simulacra.audit.privacy_metrics import flag_rates
-from simulacra.dataset import image_files
+from simulacra.dataset.layout import image_files
+from simulacra.dataset.reader import read_graphs
+from simulacra.dataset.staging import check_output_folder
 from simulacra.errors import EvaluationError
-from simulacra.evaluation.dataset_files import read_graphs
 from simulacra.evaluation.utility import UtilityResult, evaluate_utility
-from simulacra.pipeline import Job, PreparedJob, WorkItem, check_output_folder, prepare_job, run_job
+from simulacra.generate.pipeline import prepare_job, run_job
+from simulacra.job import Job, PreparedJob, WorkItem
 from simulacra.randomize.privacy import PrivacyParams
 from simulacra.scenes import SceneGraph, SceneSpec
 
@@ -224,14 +226,7 @@ def run_tradeoff(
         SimulacraError: a subclass naming the spec field, asset, index or folder at fault.
     """
     say = progress or (lambda line: None)
-    if not strengths:
-        raise EvaluationError("--strengths: give at least one strength in [0, 1]")
-    if min(n, test_n, len(utility_seeds)) < 1:
-        raise EvaluationError(
-            f"-n {n}, --test-n {test_n}, --utility-seeds {len(utility_seeds)}: each must be 1 or more"
-        )
-    if size % 8:
-        raise EvaluationError(f"--size {size}: must be a multiple of 8 (the U-Net halves it three times)")
+    _check_settings(strengths, n, test_n, utility_seeds, size)
     check_output_folder(out)
     started = time.perf_counter()
     auditor = Auditor(ReferenceIndex.load(index))
@@ -240,45 +235,13 @@ def run_tradeoff(
     jobs = [_prepare(spec, s, n, seed, out / DATASETS / label(s), manifest, index, policy) for s in strengths]
     say(f"test set: rendering {test_n} images at strength 0 (seed {test_seed}) into {out / TEST}")
     run_job(test_job)
+    training = _Training(out / TEST, epochs, utility_seeds, size, device, threads)
     points = []
     for number, (prepared, strength) in enumerate(zip(jobs, strengths, strict=True), 1):
         where = f"strength {strength:g} ({number}/{len(strengths)})"
         say(f"{where}: rendering {n} images into {prepared.job.out}")
-        rendered = run_job(prepared)
-        audit_started = time.perf_counter()
-        entries, photo = audit_dataset(auditor, prepared.job.out, manifest)
-        audit_seconds = time.perf_counter() - audit_started
-        rates = flag_rates(entries)
-        leak = rates["any"]
-        say(f"{where}: audit rejected {leak.hits:g} of {leak.trials} renders ({audit_seconds:.1f} s)")
-        say(f"{where}: training {len(utility_seeds)} models x {epochs} epochs")
-        utility = evaluate_utility(
-            prepared.job.out,
-            out / TEST,
-            task="segmentation",
-            epochs=epochs,
-            seeds=utility_seeds,
-            size=size,
-            device=device,
-            threads=threads,
-        )
-        say(f"{where}: {utility.metric} {utility.mean:.3f}")
-        rejected_photo = sum(
-            e["verdict"] == "reject" for e, shows in zip(entries, photo, strict=True) if shows
-        )
         points.append(
-            TradeoffPoint(
-                strength=strength,
-                dataset=prepared.job.out,
-                images=rendered.written,
-                leak=leak,
-                photo_leak=ShareEstimate.of(rejected_photo, sum(photo)),
-                signals={name: rates[name] for name in _SIGNALS},
-                utility=utility,
-                audit=tuple(entries),
-                render_seconds=rendered.seconds,
-                audit_seconds=audit_seconds,
-            )
+            _point(prepared, strength, auditor, training, lambda line, where=where: say(f"{where}: {line}"))
         )
     result = TradeoffResult(
         spec=spec.name,
@@ -292,6 +255,74 @@ def run_tradeoff(
     )
     write_outputs(result, out)
     return result
+
+
+def _check_settings(
+    strengths: tuple[float, ...], n: int, test_n: int, utility_seeds: tuple[int, ...], size: int
+) -> None:
+    """Refuse a study that could not run to the end, before anything is rendered."""
+    if not strengths:
+        raise EvaluationError("--strengths: give at least one strength in [0, 1]")
+    if min(n, test_n, len(utility_seeds)) < 1:
+        raise EvaluationError(
+            f"-n {n}, --test-n {test_n}, --utility-seeds {len(utility_seeds)}: each must be 1 or more"
+        )
+    if size % 8:
+        raise EvaluationError(f"--size {size}: must be a multiple of 8 (the U-Net halves it three times)")
+
+
+@dataclass(frozen=True)
+class _Training:
+    """How every strength's model is trained and on which test set it is scored."""
+
+    test: Path
+    epochs: int
+    seeds: tuple[int, ...]
+    size: int
+    device: str
+    threads: int | None
+
+
+def _point(
+    prepared: PreparedJob,
+    strength: float,
+    auditor: Auditor,
+    training: _Training,
+    say: Callable[[str], None],
+) -> TradeoffPoint:
+    """Render one strength's dataset, audit every render, train and score its models."""
+    rendered = run_job(prepared)
+    audit_started = time.perf_counter()
+    entries, photo = audit_dataset(auditor, prepared.job.out, prepared.job.manifest)
+    audit_seconds = time.perf_counter() - audit_started
+    rates = flag_rates(entries)
+    leak = rates["any"]
+    say(f"audit rejected {leak.hits:g} of {leak.trials} renders ({audit_seconds:.1f} s)")
+    say(f"training {len(training.seeds)} models x {training.epochs} epochs")
+    utility = evaluate_utility(
+        prepared.job.out,
+        training.test,
+        task="segmentation",
+        epochs=training.epochs,
+        seeds=training.seeds,
+        size=training.size,
+        device=training.device,
+        threads=training.threads,
+    )
+    say(f"{utility.metric} {utility.mean:.3f}")
+    rejected_photo = sum(e["verdict"] == "reject" for e, shows in zip(entries, photo, strict=True) if shows)
+    return TradeoffPoint(
+        strength=strength,
+        dataset=prepared.job.out,
+        images=rendered.written,
+        leak=leak,
+        photo_leak=ShareEstimate.of(rejected_photo, sum(photo)),
+        signals={name: rates[name] for name in _SIGNALS},
+        utility=utility,
+        audit=tuple(entries),
+        render_seconds=rendered.seconds,
+        audit_seconds=audit_seconds,
+    )
 
 
 def _prepare(
@@ -321,7 +352,7 @@ def _prepare(
         max_attempts=1,
         policy=policy,
     )
-    return replace(prepare_job(job), job=replace(job, index_path=None), auditor=None)
+    return prepare_job(job).without_audit()
 
 
 def audit_dataset(auditor: Auditor, folder: Path, manifest: Manifest) -> tuple[list[dict], list[bool]]:

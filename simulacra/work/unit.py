@@ -3,30 +3,29 @@
 :func:`render_image` depends only on the job and the image's work item, never on which
 process runs it or what that process rendered before, so any worker (in this process,
 a worker process, a Ray actor) renders the same image. It writes nothing: the caller
-commits the files and record (:mod:`simulacra.records`).
+commits the files and record (:mod:`simulacra.dataset.records`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import resource
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from simulacra.audit import Auditor, Verdict, read_image
-from simulacra.dataset import image_files
-from simulacra.farm import rss_mb
-from simulacra.records import ImageOutcome, commit, outcome_files
+from simulacra.dataset.layout import image_files
+from simulacra.dataset.records import ImageOutcome, commit, outcome_files
+from simulacra.job import Job, PreparedJob, WorkItem
 from simulacra.render import Frame, Renderer, RenderSettings
-from simulacra.scene_render import render_scene
 from simulacra.scenes import SceneGraph, resolve
-
-if TYPE_CHECKING:
-    from simulacra.pipeline import Job, PreparedJob, WorkItem
+from simulacra.work.scene_render import render_scene
 
 log = logging.getLogger(__name__)
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @dataclass(frozen=True)
@@ -138,3 +137,12 @@ def render_items(
             if on_image:
                 on_image(outcome)
     return Rendered(tuple(dropped), renderer.backend, peak_rss_mb=peak)
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (from /proc; peak RSS where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

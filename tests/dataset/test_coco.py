@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulacra.assets_manifest import builtin_manifest
-from simulacra.coco import build_coco
-from simulacra.dataset import image_record
+from simulacra.dataset.coco import build_coco, image_record
 from simulacra.scenes import resolve, spec_from_dict
 
 

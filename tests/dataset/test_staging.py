@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from simulacra.atomic import remove_leftovers, write_atomic
+from simulacra.dataset.atomic import remove_leftovers, write_atomic
+from simulacra.dataset.layout import STATE
+from simulacra.dataset.reader import load_records
+from simulacra.dataset.records import ImageOutcome, commit, finished, outcome_files
+from simulacra.dataset.staging import open_staging, staging_folder
 from simulacra.errors import OutputError
-from simulacra.records import ImageOutcome, commit, finished, load_records, outcome_files
-from simulacra.staging import STATE, open_staging, staging_folder
 
 
 def test_fresh_job_creates_and_publishes(tmp_path):

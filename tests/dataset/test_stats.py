@@ -9,7 +9,7 @@ from collections import Counter
 from pycocotools import mask as mask_utils
 
 from simulacra.cli import run
-from simulacra.evaluation import dataset_statistics
+from simulacra.dataset.stats import dataset_statistics
 
 
 def test_stats_agree_with_coco(tiny_dataset):
@@ -54,18 +54,18 @@ def test_stats_command_prints_table_and_writes_plots(tiny_dataset, tmp_path, cap
 def test_card_states_statistics_and_version(tiny_dataset):
     """A card given the dataset's statistics and version id shows the table and the id."""
     from simulacra.assets_manifest import admit, builtin_manifest, load_policy
-    from simulacra.card import AuditSummary, CardFacts, render_card
-    from simulacra.dataset import DatasetContents
-    from simulacra.evaluation import dataset_version
+    from simulacra.dataset.card import AuditSummary, CardFacts, render_card
+    from simulacra.dataset.reader import read_dataset
+    from simulacra.dataset.version import dataset_version
 
     manifest = builtin_manifest()
-    contents = DatasetContents.read(tiny_dataset)
+    contents = read_dataset(tiny_dataset)
     facts = CardFacts(
         name="tiny",
         config_hash="0" * 64,
         seed=5,
         requested=8,
-        written=contents.written,
+        written=len(contents.graphs),
         categories=contents.instances,
         asset_ids=contents.asset_ids,
         audit=AuditSummary(),

@@ -8,7 +8,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from simulacra.cli import run
-from simulacra.demo import PLANTED_ASSET, PLANTED_REFERENCE
+from simulacra.generate.demo import PLANTED_ASSET, PLANTED_REFERENCE
 
 pytestmark = pytest.mark.blender
 

@@ -66,7 +66,7 @@ def test_rerender_refuses_bad_input(dataset, tmp_path, capfd):
 
 def test_rerender_refines_when_the_job_did(tmp_path, capfd):
     """A refined dataset's image is re-rendered and refined again, and matches."""
-    from simulacra.demo import BUNDLED_REFINER
+    from simulacra.generate.demo import BUNDLED_REFINER
 
     (tmp_path / "spec.yaml").write_text(SPEC)
     out = tmp_path / "refined"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from simulacra.cli import run
-from simulacra.dataset import COCO_FILE
-from simulacra.demo import PLANTED_ASSET, prepare_demo
+from simulacra.dataset.layout import COCO_FILE
 from simulacra.errors import EvaluationError
-from simulacra.evaluation.tradeoff import parse_strengths
+from simulacra.generate.demo import PLANTED_ASSET, prepare_demo
+from simulacra.studies.tradeoff import parse_strengths
 
 # The demo's real photo hangs behind every table; patch_shuffle perturbs it with the strength.
 PLANTED_SPEC = f"""\
