@@ -1,4 +1,4 @@
-"""How a job is spread over workers: options, shards, GPU assignment, worker memory.
+"""How a job is spread over workers: options, shards, GPU assignment.
 
 Everything here is pure (no Blender, no processes) so the choices are tested on any
 machine. The work unit is one image index: its seed derives from the job seed and the
