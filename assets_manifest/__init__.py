@@ -1,12 +1,6 @@
 """Asset manifests, license policy and the built-in procedural library (``simulacra.assets_manifest``)."""
 
-from simulacra.assets_manifest.library import (
-    MESH_MAKERS,
-    TEXTURE_MAKERS,
-    build_library,
-    builtin_manifest,
-    library_home,
-)
+from simulacra.assets_manifest.library import build_library, builtin_manifest, library_home
 from simulacra.assets_manifest.policy import Admission, LicensePolicy, LoadedPolicy, admit, load_policy
 from simulacra.assets_manifest.records import (
     KNOWN_LICENSES,
@@ -22,8 +16,6 @@ from simulacra.assets_manifest.session import VerifiedFiles
 
 __all__ = [
     "KNOWN_LICENSES",
-    "MESH_MAKERS",
-    "TEXTURE_MAKERS",
     "UNKNOWN_LICENSE",
     "Admission",
     "AssetFlags",

@@ -10,6 +10,7 @@ becomes one material whose maps the material randomizer uses together.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,13 +22,13 @@ from simulacra.assets_manifest.records import (
     Manifest,
     MapRole,
     Provenance,
+    Screening,
     Use,
     check_unique_ids,
     load_manifest,
     sha256_of,
 )
-from simulacra.assets_manifest.screening import screening_for
-from simulacra.assets_manifest.validation import IMAGE_SUFFIXES, check_file, kind_for
+from simulacra.assets_manifest.validation import IMAGE_SUFFIXES, BlendCheck, check_file, kind_for
 from simulacra.errors import AssetError
 
 SCREENED_KINDS = frozenset({"texture", "hdri", "background"})
@@ -74,6 +75,18 @@ class AddRequest:
     normalize: bool = False
     id_prefix: str = ""
     screen: bool = True
+
+
+@dataclass(frozen=True)
+class Inspectors:
+    """The checks the manifest cannot make itself, passed in by the conductor.
+
+    ``blend`` is the renderer's ``.blend`` inspection; ``screen`` the auditor's face
+    screening of an image or HDRI (:mod:`simulacra.generate.curation` passes both).
+    """
+
+    blend: BlendCheck
+    screen: Callable[[Path, AssetKind], Screening]
 
 
 def open_manifest(root: Path) -> Manifest:
@@ -149,7 +162,11 @@ def pack_materials(files: list[Path]) -> dict[Path, tuple[str, MapRole | None]]:
 
 
 def record_for(
-    root: Path, path: Path, request: AddRequest, pack: tuple[str, MapRole | None] | None
+    root: Path,
+    path: Path,
+    request: AddRequest,
+    pack: tuple[str, MapRole | None] | None,
+    inspectors: Inspectors,
 ) -> AssetRecord:
     """Check one file and build its record; raises AssetError naming the file or field."""
     relative = confined_relative(root, path)
@@ -161,11 +178,11 @@ def record_for(
             "the file is not the one expected"
         )
     kind = request.kind or kind_for(file)
-    facts = check_file(file, kind, normalize=request.normalize)
+    facts = check_file(file, kind, blend_check=inspectors.blend, normalize=request.normalize)
     screening = None
     flags = request.flags
     if request.screen and kind in SCREENED_KINDS and (pack is None or pack[1] == "color"):
-        screening = screening_for(file, kind)
+        screening = inspectors.screen(file, kind)
         if screening.faces:
             flags = flags.model_copy(update={"contains_person": True})
     from pydantic import ValidationError
@@ -200,7 +217,7 @@ def record_for(
 
 
 def add_assets(
-    root: Path, paths: list[Path], request: AddRequest
+    root: Path, paths: list[Path], request: AddRequest, inspectors: Inspectors
 ) -> tuple[Manifest, tuple[AssetRecord, ...]]:
     """Check every file and return (the manifest with the new records, the new records).
 
@@ -213,6 +230,6 @@ def add_assets(
     if request.asset_id and len(files) > 1:
         raise AssetError(f"--id names one asset but {len(files)} files were given")
     packs = pack_materials(files)
-    added = tuple(record_for(root, path, request, packs.get(path)) for path in files)
+    added = tuple(record_for(root, path, request, packs.get(path), inspectors) for path in files)
     check_unique_ids((*manifest.assets, *added), where=f"manifest {root / MANIFEST_FILE}")
     return Manifest(root=manifest.root, assets=(*manifest.assets, *added)), added

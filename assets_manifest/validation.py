@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,9 @@ class FileFacts:
     embedded_scripts: tuple[str, ...] = field(default=())
 
 
+BlendCheck = Callable[[Path], FileFacts]  # a .blend's facts, found without running its scripts
+
+
 def kind_for(path: Path) -> AssetKind:
     """The asset kind a file's suffix implies (images default to ``texture``)."""
     suffix = path.suffix.lower()
@@ -66,16 +70,23 @@ def kind_for(path: Path) -> AssetKind:
     raise AssetError(f"{path}: unsupported file type {suffix or '(none)'!r}; cannot tell what asset it is")
 
 
-def check_file(path: Path, kind: AssetKind, *, normalize: bool = False) -> FileFacts:
-    """Run the checks for ``kind`` on ``path``; raises AssetError naming the file."""
+def check_file(
+    path: Path, kind: AssetKind, *, blend_check: BlendCheck | None, normalize: bool = False
+) -> FileFacts:
+    """Run the checks for ``kind`` on ``path``; raises AssetError naming the file.
+
+    A ``.blend`` can only be opened by Blender: ``blend_check`` is the renderer's inspection,
+    passed in by the conductor, so the manifest stays data and never imports Blender code.
+    """
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise AssetError(f"{path}: file is empty")
     if suffix == BLEND_SUFFIX:
-        from simulacra.render.blend_check import inspect_blend
-
-        report = inspect_blend(path)
-        return FileFacts(bounds=report.bounds, embedded_scripts=report.scripts)
+        if blend_check is None:
+            raise AssetError(
+                f"{path}: a .blend file needs the renderer's check; add it with `simulacra assets add`"
+            )
+        return blend_check(path)
     if kind == "mesh":
         return check_mesh(path, normalize=normalize)
     if kind in ("texture", "background"):

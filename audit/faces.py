@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simulacra.errors import SimulacraError
+from simulacra.errors import MissingDependency
 
 SEARCH_SIDE = 1024  # larger images are searched at this long side: cost grows with pixels
 MIN_FACE_PX = 20  # short side of the smallest face looked for, in searched pixels
@@ -51,12 +51,14 @@ def _models() -> tuple[Any, Any, Any]:
     try:
         import dlib
     except ImportError as err:
-        raise SimulacraError(f"face detection needs dlib ({err}); install with `make setup`") from None
+        raise MissingDependency(f"face detection needs dlib ({err})") from None
     cascades = []
     for name in ("haarcascade_frontalface_default.xml", "haarcascade_profileface.xml"):
         cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
         if cascade.empty():
-            raise SimulacraError(f"{cv2.data.haarcascades + name}: cascade missing; reinstall opencv")
+            raise MissingDependency(
+                f"{cv2.data.haarcascades + name}: cascade missing", "reinstall opencv-python-headless"
+            )
         cascades.append(cascade)
     return dlib.get_frontal_face_detector(), cascades[0], cascades[1]
 

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from simulacra.audit.faces import MIN_FACE_PX, SEARCH_SIDE, FaceBox, detect_faces
-from simulacra.errors import SimulacraError
+from simulacra.errors import MissingDependency
 
 EMBEDDING_NAME = "dlib-resnet-v1-5pt"
 EMBEDDING_VERSION = 2  # 2: face resampled to 150 px; small faces averaged with their mirror image
@@ -41,18 +41,16 @@ def model_dir() -> Path:
     """Folder holding dlib's model files inside ``face_recognition_models``.
 
     Raises:
-        SimulacraError: the package or one of its model files is missing.
+        MissingDependency: the package or one of its model files is missing.
     """
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise SimulacraError(
-            "face identity needs the face_recognition_models package; install with `make setup`"
-        )
+        raise MissingDependency("face identity needs the face_recognition_models package")
     folder = Path(next(iter(spec.submodule_search_locations))) / "models"
     for name in (_LANDMARKS, _RECOGNITION):
         if not (folder / name).is_file():
-            raise SimulacraError(
-                f"{folder / name}: face model file missing; reinstall face_recognition_models"
+            raise MissingDependency(
+                f"{folder / name}: face model file missing", hint="reinstall face_recognition_models"
             )
     return folder
 
@@ -82,7 +80,7 @@ class FaceEmbedder:
             try:
                 import dlib
             except ImportError as err:
-                raise SimulacraError(f"face identity needs dlib ({err}); install with `make setup`") from None
+                raise MissingDependency(f"face identity needs dlib ({err})") from None
             folder = model_dir()
             self._models = (
                 dlib.shape_predictor(str(folder / _LANDMARKS)),

@@ -21,6 +21,7 @@ import numpy as np
 from simulacra.audit.auditor import Verdict
 from simulacra.audit.images import read_image
 from simulacra.audit.index import ReferenceIndex
+from simulacra.audit.manifest import ReferenceRecord
 from simulacra.audit.privacy_metrics import DcrShare, identity_leaks, wilson
 from simulacra.errors import OutputError
 
@@ -135,6 +136,27 @@ def summary(verdicts: list[Verdict]) -> list[SignalRow]:
     return rows
 
 
+def _reject_row(
+    verdict: Verdict, by_id: dict[str, ReferenceRecord], images: Path, references: Path | None
+) -> dict:
+    """One rejected output for the report: its thumbnail, and its reference's where allowed."""
+    rgb, _ = read_image(images / verdict.file if verdict.file else images)
+    thumbnail = None
+    record = by_id.get(verdict.reference or "")
+    if references is not None and record is not None and (references / record.file).is_file():
+        ref_rgb, sha = read_image(references / record.file)
+        thumbnail = _thumbnail(ref_rgb, None) if sha == record.sha256 else None
+    return {
+        "file": verdict.file,
+        "signal": verdict.signal,
+        "reference": verdict.reference,
+        "score": verdict.score,
+        "region": verdict.region,
+        "output": _thumbnail(rgb, verdict.region),
+        "thumbnail": thumbnail,
+    }
+
+
 def write_report(
     path: Path,
     verdicts: list[Verdict],
@@ -160,28 +182,7 @@ def write_report(
     from jinja2 import Environment
 
     by_id = {r.id: r for r in index.references}
-    rejects = []
-    for verdict in verdicts:
-        if verdict.verdict != "reject":
-            continue
-        source = images / verdict.file if verdict.file else images
-        rgb, _ = read_image(source)
-        thumbnail = None
-        record = by_id.get(verdict.reference or "")
-        if references is not None and record is not None and (references / record.file).is_file():
-            ref_rgb, sha = read_image(references / record.file)
-            thumbnail = _thumbnail(ref_rgb, None) if sha == record.sha256 else None
-        rejects.append(
-            {
-                "file": verdict.file,
-                "signal": verdict.signal,
-                "reference": verdict.reference,
-                "score": verdict.score,
-                "region": verdict.region,
-                "output": _thumbnail(rgb, verdict.region),
-                "thumbnail": thumbnail,
-            }
-        )
+    rejects = [_reject_row(v, by_id, images, references) for v in verdicts if v.verdict == "reject"]
     histograms = [
         (s, _histogram(s, [v.signals[s].score for v in verdicts], verdicts[0].signals[s].threshold))
         for s in SIGNALS

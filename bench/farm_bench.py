@@ -26,13 +26,15 @@ import time
 from pathlib import Path
 
 from simulacra.assets_manifest import builtin_manifest
-from simulacra.farm import FarmOptions, rss_mb
-from simulacra.pipeline import Job, WorkItem, prepare_job, run_job
+from simulacra.farm.options import FarmOptions
+from simulacra.farm.workers import WorkerPool
+from simulacra.generate.pipeline import prepare_job, run_job
+from simulacra.job import Job, WorkItem
 from simulacra.render import Renderer, RenderSettings
 from simulacra.render.blenderproc_adapter import exit_process
-from simulacra.scene_render import render_scene
 from simulacra.scenes import SceneSpec, load_spec, resolve, spec_from_dict
-from simulacra.workers import WorkerPool
+from simulacra.work.scene_render import render_scene
+from simulacra.work.unit import rss_mb
 
 SEED = 2026
 

@@ -5,7 +5,7 @@ set: :func:`simulacra.audit.write_demo_references`). The same photographs are ad
 the built-in library as *unflagged* poster textures (as ``simulacra demo`` plants one),
 so at strength 0 nothing but the audit stands between them and the dataset, and the
 spec's ``privacy.textures: [patch_shuffle]`` shuffles them harder as the strength grows.
-Then :func:`simulacra.evaluation.tradeoff.run_tradeoff` renders, audits and scores one
+Then :func:`simulacra.studies.tradeoff.run_tradeoff` renders, audits and scores one
 dataset per strength against one unperturbed test set, and this script prints its table
 and the wall time of the whole study (workspace set-up included).
 
@@ -29,10 +29,10 @@ from pathlib import Path
 
 from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
 from simulacra.audit import ReferenceIndex, write_demo_references
-from simulacra.evaluation.tradeoff import parse_strengths, run_tradeoff
 from simulacra.randomize.privacy import PrivacyParams
 from simulacra.render.blenderproc_adapter import exit_process
 from simulacra.scenes import SceneSpec, load_spec
+from simulacra.studies.tradeoff import parse_strengths, run_tradeoff
 
 
 def photo_workspace(root: Path) -> tuple[Manifest, Path, tuple[str, ...]]:

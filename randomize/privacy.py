@@ -33,7 +33,6 @@ ImageOpName = Literal["hue_shift", "color_jitter", "pixel_noise"]
 # Operators that remove what identifies a person or a photograph, not only recolour it.
 ANONYMIZING_OPS = frozenset({"face_blur", "face_pixelate", "patch_shuffle"})
 
-_FACE_SIDE = 1024  # faces are looked for at most at this size: HOG time grows with pixels
 _FACE_MARGIN = 0.3  # each side of a detected box grows by this fraction: hair, chin, ears
 _SEED_LIMIT = 2**31  # drawn seeds stay small integers in JSON
 
@@ -198,26 +197,19 @@ def sample_op(name: str, strength: float, *, rng: np.random.Generator) -> Privac
 
 
 def detect_faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Frontal faces as (left, top, right, bottom) in ``rgb``'s pixels, with dlib's built-in HOG detector.
+    """Faces as (left, top, right, bottom), ends exclusive, in ``rgb``'s pixels.
 
-    Big images are searched at 1024 px; small ones are upsampled so faces of ~20 px are found.
+    The auditor's detector (:func:`simulacra.audit.faces.detect_faces`): frontal and
+    turned faces from ~20 px, so what the audit would find is what gets anonymized.
     """
-    try:
-        import dlib
-    except ImportError as err:
-        from simulacra.errors import SimulacraError
+    from simulacra.audit.faces import detect_faces as find
 
-        raise SimulacraError(f"face anonymization needs dlib ({err}); install with `make setup`") from None
     h, w = rgb.shape[:2]
-    scale = min(1.0, _FACE_SIDE / max(h, w))
-    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-    upsample = 2 if max(small.shape[:2]) < 400 else 1
     boxes = []
-    for rect in dlib.get_frontal_face_detector()(np.ascontiguousarray(small), upsample):
-        left, top = max(0, int(rect.left() / scale)), max(0, int(rect.top() / scale))
-        right, bottom = min(w, int(rect.right() / scale) + 1), min(h, int(rect.bottom() / scale) + 1)
-        if right > left and bottom > top:
-            boxes.append((left, top, right, bottom))
+    for face in find(rgb):
+        right, bottom = min(w, face.right + 1), min(h, face.bottom + 1)
+        if right > face.left and bottom > face.top:
+            boxes.append((face.left, face.top, right, bottom))
     return boxes
 
 

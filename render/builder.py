@@ -6,6 +6,7 @@ comes from the graph; nothing is drawn here.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from pathlib import Path
@@ -14,14 +15,16 @@ from types import ModuleType
 import numpy as np
 
 from simulacra.assets_manifest import VerifiedFiles
-from simulacra.randomize import Material
+from simulacra.randomize import Light, Material
 from simulacra.randomize.privacy import TextureOp, anonymize_texture_file
 from simulacra.render.pack_material import ensure_box_uvs, textured_material
 from simulacra.render.world import set_intrinsics, set_world
 from simulacra.scenes import AssetRef, PackMaterialNode, SceneGraph
+from simulacra.scenes.graph import BoxNode, DistractorNode, ObjectNode, PosterNode, SurfaceNode
 
 # pass_index values for unlabeled geometry start here; labeled objects use instance_id.
 UNLABELED_PASS_INDEX = 60000
+Treated = dict[str, tuple[TextureOp, ...]]  # asset id -> the privacy operators its texture gets
 
 
 def _material(bproc: ModuleType, name: str, spec: Material, image: object | None = None) -> object:
@@ -90,10 +93,37 @@ def _load_mesh(bproc: ModuleType, path: str) -> object:
 
 
 def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> dict[str, int]:
-    """Create the graph's objects, fixtures, lights, camera and world; returns object name -> instance id."""
+    """Create the graph's objects, fixtures, lights, camera and world; returns object name -> instance id.
+
+    One builder per node kind, called in a fixed order (the order objects are created in).
+    Labeled objects carry their instance id as pass index; every unlabeled piece gets its
+    own index from :data:`UNLABELED_PASS_INDEX` up, so none collide however many there are.
+    """
     import bpy
 
     treated = graph.privacy.texture_ops() if graph.privacy else {}
+    _add_camera(bproc, graph)
+    set_world(bproc, graph.background, files)
+    bpy.context.scene.cycles.seed = graph.seed % (2**31)
+    unlabeled = itertools.count(UNLABELED_PASS_INDEX)
+    _add_surface(bproc, graph.surface, files, treated, next(unlabeled))
+    names = {}
+    for node in graph.objects:
+        names[_add_object(bproc, node, files, treated)] = node.instance_id
+    for index, box in enumerate(graph.environment or ()):
+        _add_environment_box(bproc, index, box, next(unlabeled))
+    # Distractors are named apart from ``names``: the masks give them 0, like the background.
+    for index, clutter in enumerate(graph.distractors or ()):
+        _add_distractor(bproc, index, clutter, files, treated, next(unlabeled))
+    for index, node in enumerate(graph.posters):
+        _add_poster(bproc, index, node, files, treated, next(unlabeled))
+    for index, light in enumerate(graph.lights):
+        _add_light(bproc, index, light)
+    return names
+
+
+def _add_camera(bproc: ModuleType, graph: SceneGraph) -> None:
+    """The camera's intrinsics and pose (frame 0), and the sample count."""
     set_intrinsics(bproc, graph.camera, graph.resolution)
     forward = np.subtract(graph.camera.look_at, graph.camera.location)
     pose = bproc.math.build_transformation_mat(
@@ -101,81 +131,91 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> d
     )
     bproc.camera.add_camera_pose(pose, frame=0)
     bproc.renderer.set_max_amount_of_samples(graph.samples)
-    set_world(bproc, graph.background, files)
-    bpy.context.scene.cycles.seed = graph.seed % (2**31)
 
+
+def _add_surface(
+    bproc: ModuleType, node: SurfaceNode, files: VerifiedFiles, treated: Treated, pass_index: int
+) -> None:
     surface = bproc.object.create_primitive("CUBE")
     surface.set_name("surface")
-    surface.set_scale([graph.surface.size[0] / 2, graph.surface.size[1] / 2, graph.surface.thickness / 2])
-    surface.set_location([0.0, 0.0, -graph.surface.thickness / 2])
+    surface.set_scale([node.size[0] / 2, node.size[1] / 2, node.thickness / 2])
+    surface.set_location([0.0, 0.0, -node.thickness / 2])
     surface.replace_materials(
-        _surface_material(bproc, "surface", graph.surface.material, graph.surface.texture, files, treated)
+        _surface_material(bproc, "surface", node.material, node.texture, files, treated)
     )
-    surface.blender_obj.pass_index = UNLABELED_PASS_INDEX
+    surface.blender_obj.pass_index = pass_index
 
-    names = {}
-    for node in graph.objects:
-        mesh = _load_mesh(bproc, _asset_path(files, node.asset))
-        name = f"instance_{node.instance_id}"
-        mesh.set_name(name)
-        mesh.set_location(list(node.location))
-        mesh.set_rotation_euler([math.radians(a) for a in (node.rotation_deg or (0.0, 0.0, node.yaw_deg))])
-        mesh.set_scale([node.scale] * 3)
-        if node.texture is not None and node.texture.normal is not None:
-            ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
-        mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, files, treated))
-        mesh.blender_obj.pass_index = node.instance_id
-        names[name] = node.instance_id
 
-    for index, box in enumerate(graph.environment or ()):
-        piece = bproc.object.create_primitive("CUBE")
-        piece.set_name(f"environment_{index}")
-        piece.set_scale([extent / 2 for extent in box.size])
-        piece.set_location(list(box.location))
-        piece.replace_materials(_material(bproc, f"environment_{index}", box.material))
-        piece.blender_obj.pass_index = UNLABELED_PASS_INDEX + 100 + index
+def _add_object(bproc: ModuleType, node: ObjectNode, files: VerifiedFiles, treated: Treated) -> str:
+    """A labeled object: its mesh placed, scaled and dressed; returns its name."""
+    mesh = _load_mesh(bproc, _asset_path(files, node.asset))
+    name = f"instance_{node.instance_id}"
+    mesh.set_name(name)
+    mesh.set_location(list(node.location))
+    mesh.set_rotation_euler([math.radians(a) for a in (node.rotation_deg or (0.0, 0.0, node.yaw_deg))])
+    mesh.set_scale([node.scale] * 3)
+    if node.texture is not None and node.texture.normal is not None:
+        ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
+    mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, files, treated))
+    mesh.blender_obj.pass_index = node.instance_id
+    return name
 
-    # Distractors are named apart from ``names``: the masks give them 0, like the background.
-    for index, clutter in enumerate(graph.distractors or ()):
-        name = f"distractor_{index}"
-        if clutter.asset is not None:
-            piece = _load_mesh(bproc, _asset_path(files, clutter.asset))
-        else:
-            piece = bproc.object.create_primitive(clutter.shape.upper())  # type: ignore[union-attr]
-        piece.set_name(name)
-        piece.set_location(list(clutter.location))
-        piece.set_rotation_euler(
-            [math.radians(a) for a in (clutter.rotation_deg or (0.0, 0.0, clutter.yaw_deg))]
-        )
-        piece.set_scale([clutter.scale] * 3)
-        if clutter.texture is not None and clutter.texture.normal is not None:
-            ensure_box_uvs(piece.get_mesh())
-        piece.replace_materials(
-            _surface_material(bproc, name, clutter.material, clutter.texture, files, treated)
-        )
-        piece.blender_obj.pass_index = UNLABELED_PASS_INDEX + 1000 + index
 
-    for index, node in enumerate(graph.posters):
-        image = _texture_image(files, node.asset, treated)
-        poster = bproc.object.create_primitive("PLANE")
-        poster.set_name(f"poster_{index}")
-        poster.set_scale([node.width / 2, node.height / 2, 1.0])
-        poster.set_location(list(node.location))
-        poster.set_rotation_euler([math.pi / 2, 0.0, math.radians(node.yaw_deg)])
-        matte = Material(base_color=(1.0, 1.0, 1.0), roughness=0.8, metallic=0.0)
-        poster.replace_materials(_material(bproc, f"poster_{index}", matte, image))
-        poster.blender_obj.pass_index = UNLABELED_PASS_INDEX + 1 + index
+def _add_environment_box(bproc: ModuleType, index: int, box: BoxNode, pass_index: int) -> None:
+    piece = bproc.object.create_primitive("CUBE")
+    piece.set_name(f"environment_{index}")
+    piece.set_scale([extent / 2 for extent in box.size])
+    piece.set_location(list(box.location))
+    piece.replace_materials(_material(bproc, f"environment_{index}", box.material))
+    piece.blender_obj.pass_index = pass_index
 
-    for index, node in enumerate(graph.lights):
-        light = bproc.types.Light(name=f"light_{index}")
-        light.set_type(node.kind)
-        light.set_location(list(node.location))
-        light.set_energy(node.energy)
-        light.set_color(list(node.color))
-        if node.rotation_deg is not None:  # SUN, SPOT, AREA shine along their local -Z
-            light.set_rotation_euler([math.radians(a) for a in node.rotation_deg])
-        if node.spot_size_deg is not None:
-            light.blender_obj.data.spot_size = math.radians(node.spot_size_deg)
-        if node.size is not None:
-            light.blender_obj.data.size = node.size
-    return names
+
+def _add_distractor(
+    bproc: ModuleType,
+    index: int,
+    clutter: DistractorNode,
+    files: VerifiedFiles,
+    treated: Treated,
+    pass_index: int,
+) -> None:
+    name = f"distractor_{index}"
+    if clutter.asset is not None:
+        piece = _load_mesh(bproc, _asset_path(files, clutter.asset))
+    else:
+        piece = bproc.object.create_primitive(clutter.shape.upper())  # type: ignore[union-attr]
+    piece.set_name(name)
+    piece.set_location(list(clutter.location))
+    piece.set_rotation_euler([math.radians(a) for a in (clutter.rotation_deg or (0.0, 0.0, clutter.yaw_deg))])
+    piece.set_scale([clutter.scale] * 3)
+    if clutter.texture is not None and clutter.texture.normal is not None:
+        ensure_box_uvs(piece.get_mesh())
+    piece.replace_materials(_surface_material(bproc, name, clutter.material, clutter.texture, files, treated))
+    piece.blender_obj.pass_index = pass_index
+
+
+def _add_poster(
+    bproc: ModuleType, index: int, node: PosterNode, files: VerifiedFiles, treated: Treated, pass_index: int
+) -> None:
+    image = _texture_image(files, node.asset, treated)
+    poster = bproc.object.create_primitive("PLANE")
+    poster.set_name(f"poster_{index}")
+    poster.set_scale([node.width / 2, node.height / 2, 1.0])
+    poster.set_location(list(node.location))
+    poster.set_rotation_euler([math.pi / 2, 0.0, math.radians(node.yaw_deg)])
+    matte = Material(base_color=(1.0, 1.0, 1.0), roughness=0.8, metallic=0.0)
+    poster.replace_materials(_material(bproc, f"poster_{index}", matte, image))
+    poster.blender_obj.pass_index = pass_index
+
+
+def _add_light(bproc: ModuleType, index: int, node: Light) -> None:
+    light = bproc.types.Light(name=f"light_{index}")
+    light.set_type(node.kind)
+    light.set_location(list(node.location))
+    light.set_energy(node.energy)
+    light.set_color(list(node.color))
+    if node.rotation_deg is not None:  # SUN, SPOT, AREA shine along their local -Z
+        light.set_rotation_euler([math.radians(a) for a in node.rotation_deg])
+    if node.spot_size_deg is not None:
+        light.blender_obj.data.spot_size = math.radians(node.spot_size_deg)
+    if node.size is not None:
+        light.blender_obj.data.size = node.size

@@ -12,6 +12,7 @@ Assets excluded by an audit reject are removed from what may be sampled before a
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from simulacra.randomize.privacy import PrivacyParams
 from simulacra.scenes.background import hdri_pool, resolve_background
 from simulacra.scenes.distractors import resolve_distractors
 from simulacra.scenes.environment import Support, resolve_environment
-from simulacra.scenes.graph import ObjectNode, PosterNode, SceneGraph, SurfaceNode
+from simulacra.scenes.graph import ObjectNode, PackMaterialNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.privacy import plan_privacy
 from simulacra.scenes.spec import SceneSpec
@@ -153,75 +154,25 @@ def resolve(
         SpecError: the spec names a category or asset the manifest lacks.
         AssetError: exclusions leave nothing to sample.
     """
-    seed = derive_seed(job_seed, image_index, attempt)
     views = spec.camera.views
-    # One view per scene: everything from the image's generator, as always. Several:
-    # the scene from a generator of (job seed, scene index, attempt), the camera and
-    # sensor from the image's own, so each image is still an independent work unit.
-    scene_seed = seed if views == 1 else derive_seed(job_seed, image_index // views, attempt, _SCENE_STREAM)
-    rng = np.random.default_rng(scene_seed)
-    view_rng = rng if views == 1 else np.random.default_rng(seed)
-    if spec.camera.intrinsics is not None:
-        try:
-            spec.camera.intrinsics.check_image(spec.resolution)
-        except ValueError as err:
-            raise SpecError(f"camera.{err}") from None
-    meshes = _mesh_pool(spec, manifest, exclude)
-    posters = _poster_pool(spec, manifest, exclude)
-    hdris = hdri_pool(spec.background, manifest, exclude)
-    surface_packs = pack_pool(spec.surface.material, manifest, exclude, field="surface.material")
-    object_packs = pack_pool(spec.objects.material, manifest, exclude, field="objects.material")
-
+    seed, scene_seed, rng, view_rng = _generators(spec, job_seed, image_index, attempt)
+    _check_intrinsics(spec)
+    pools = _Pools.of(spec, manifest, exclude)
     surface = SurfaceNode(
         size=(spec.surface.width_range.draw(rng=rng), spec.surface.depth_range.draw(rng=rng)),
         thickness=_SURFACE_THICKNESS,
         material=sample_material(spec.surface.material, rng=rng),
-        texture=draw_pack(spec.surface.material, surface_packs, rng=rng),
+        texture=draw_pack(spec.surface.material, pools.surface_packs, rng=rng),
     )
     environment, supports = resolve_environment(spec.environment, surface.size, rng=rng)
-    drawn = []
-    for _ in range(spec.objects.count_range.draw(rng=rng)):
-        record = meshes[int(rng.integers(len(meshes)))]
-        scale = spec.objects.scale_range.draw(rng=rng)  # bounds are already in normalized units
-        material = sample_material(spec.objects.material, rng=rng)
-        drawn.append((record, scale, material, draw_pack(spec.objects.material, object_packs, rng=rng)))
-    objects = _place_objects(spec, drawn, supports, rng=rng)
-    height = _LOOK_AT_HEIGHT
-    if environment is not None:  # look at the middle of the levels objects stand on
-        height = round(height + float(np.mean([s.centre[2] for s in supports])), 6)
-    if objects:
-        target = (
-            round(float(np.mean([o.location[0] for o in objects])), 6),
-            round(float(np.mean([o.location[1] for o in objects])), 6),
-            height,
-        )
-    else:
-        target = (0.0, 0.0, height)
+    objects = _place_objects(spec, _draw_objects(spec, pools, rng=rng), supports, rng=rng)
+    target = _look_at(objects, supports if environment is not None else None)
     lights = sample_lights(spec.lights, target, rng=rng)
     camera = sample_orbit_camera(spec.camera, target, rng=view_rng, resolution=spec.resolution)
     # A poster faces the camera; with several views, a direction drawn for the whole scene.
     facing = camera.azimuth_deg if views == 1 else spec.camera.azimuth_deg_range.draw(rng=rng)
-
-    poster_nodes = []
-    if posters and rng.random() < spec.posters.probability:
-        record = posters[int(rng.integers(len(posters)))]
-        width = spec.posters.width_range.draw(rng=rng)
-        distance = spec.posters.distance_range.draw(rng=rng)
-        azimuth = math.radians(facing)
-        poster_nodes.append(
-            PosterNode(
-                asset=asset_ref(record),
-                location=(
-                    round(target[0] - math.sin(azimuth) * distance, 6),
-                    round(target[1] + math.cos(azimuth) * distance, 6),
-                    spec.posters.center_height_range.draw(rng=rng),
-                ),
-                yaw_deg=facing,
-                width=width,
-                height=width,
-            )
-        )
-    background = resolve_background(spec.background, hdris, rng=rng)
+    poster_nodes = _draw_posters(spec, pools.posters, target, facing, rng=rng)
+    background = resolve_background(spec.background, pools.hdris, rng=rng)
     # Last, so a spec without ``sensor`` (or with it added) keeps every earlier draw.
     sensor = sample_sensor(spec.sensor, rng=view_rng) if spec.sensor is not None else ()
     # Clutter draws from a generator of its own: adding it moves nothing above.
@@ -241,7 +192,7 @@ def resolve(
         objects=tuple(objects),
         lights=lights,
         camera=camera,
-        posters=tuple(poster_nodes),
+        posters=poster_nodes,
         background=background,
         environment=environment,
         sensor=sensor or None,
@@ -251,6 +202,103 @@ def resolve(
     )
     # Privacy operators draw from their own generators (the scene's look per scene): nothing above moves.
     return plan_privacy(graph, spec.privacy or PrivacyParams(), manifest, scene_seed=scene_seed)
+
+
+def _check_intrinsics(spec: SceneSpec) -> None:
+    """Intrinsics given as pixels must fit the spec's resolution; SpecError names the field."""
+    if spec.camera.intrinsics is not None:
+        try:
+            spec.camera.intrinsics.check_image(spec.resolution)
+        except ValueError as err:
+            raise SpecError(f"camera.{err}") from None
+
+
+def _generators(
+    spec: SceneSpec, job_seed: int, image_index: int, attempt: int
+) -> tuple[int, int, np.random.Generator, np.random.Generator]:
+    """The image seed, the scene seed, and the generators of the scene and of its view.
+
+    One view per scene: everything from the image's generator, as always. Several: the
+    scene from a generator of (job seed, scene index, attempt), the camera and sensor
+    from the image's own, so each image is still an independent work unit.
+    """
+    seed = derive_seed(job_seed, image_index, attempt)
+    views = spec.camera.views
+    scene_seed = seed if views == 1 else derive_seed(job_seed, image_index // views, attempt, _SCENE_STREAM)
+    rng = np.random.default_rng(scene_seed)
+    view_rng = rng if views == 1 else np.random.default_rng(seed)
+    return seed, scene_seed, rng, view_rng
+
+
+@dataclass(frozen=True)
+class _Pools:
+    """What the manifest (less the exclusions) offers each draw; built before any draw is made."""
+
+    meshes: list[AssetRecord]
+    posters: list[AssetRecord]
+    hdris: list[AssetRecord]
+    surface_packs: list[PackMaterialNode]
+    object_packs: list[PackMaterialNode]
+
+    @classmethod
+    def of(cls, spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> _Pools:
+        return cls(
+            meshes=_mesh_pool(spec, manifest, exclude),
+            posters=_poster_pool(spec, manifest, exclude),
+            hdris=hdri_pool(spec.background, manifest, exclude),
+            surface_packs=pack_pool(spec.surface.material, manifest, exclude, field="surface.material"),
+            object_packs=pack_pool(spec.objects.material, manifest, exclude, field="objects.material"),
+        )
+
+
+def _draw_objects(spec: SceneSpec, pools: _Pools, *, rng: np.random.Generator) -> list[tuple]:
+    """(mesh record, scale, material, texture) of each object, before placement."""
+    drawn = []
+    for _ in range(spec.objects.count_range.draw(rng=rng)):
+        record = pools.meshes[int(rng.integers(len(pools.meshes)))]
+        scale = spec.objects.scale_range.draw(rng=rng)  # bounds are already in normalized units
+        material = sample_material(spec.objects.material, rng=rng)
+        drawn.append((record, scale, material, draw_pack(spec.objects.material, pools.object_packs, rng=rng)))
+    return drawn
+
+
+def _look_at(objects: list[ObjectNode], supports: list[Support] | None) -> tuple[float, float, float]:
+    """The camera's and lights' target: the objects' centre, at the middle of the levels they stand on."""
+    height = _LOOK_AT_HEIGHT
+    if supports is not None:  # an environment: look at the middle of the levels objects stand on
+        height = round(height + float(np.mean([s.centre[2] for s in supports])), 6)
+    if not objects:
+        return (0.0, 0.0, height)
+    return (
+        round(float(np.mean([o.location[0] for o in objects])), 6),
+        round(float(np.mean([o.location[1] for o in objects])), 6),
+        height,
+    )
+
+
+def _draw_posters(
+    spec: SceneSpec,
+    posters: list[AssetRecord],
+    target: tuple[float, float, float],
+    facing: float,
+    *,
+    rng: np.random.Generator,
+) -> tuple[PosterNode, ...]:
+    """At most one poster, behind the target and facing ``facing`` degrees of azimuth."""
+    if not posters or rng.random() >= spec.posters.probability:
+        return ()
+    record = posters[int(rng.integers(len(posters)))]
+    width = spec.posters.width_range.draw(rng=rng)
+    distance = spec.posters.distance_range.draw(rng=rng)
+    azimuth = math.radians(facing)
+    location = (
+        round(target[0] - math.sin(azimuth) * distance, 6),
+        round(target[1] + math.cos(azimuth) * distance, 6),
+        spec.posters.center_height_range.draw(rng=rng),
+    )
+    return (
+        PosterNode(asset=asset_ref(record), location=location, yaw_deg=facing, width=width, height=width),
+    )
 
 
 def redraw_camera(spec: SceneSpec, graph: SceneGraph, redraw: int) -> SceneGraph:

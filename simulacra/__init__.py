@@ -1,3 +1,3 @@
-"""simulacra: privacy-aware procedural scene synthesis (CLI, pipeline, dataset writing)."""
+"""simulacra: the conductor of privacy-aware scene synthesis (docs/architecture.md)."""
 
 __version__ = "0.1.0"

@@ -48,3 +48,20 @@ class FarmError(SimulacraError):
 
 class EvaluationError(SimulacraError):
     """An evaluation setting cannot be used here: an unknown task, a size, a missing GPU, an empty folder."""
+
+
+class MissingDependency(SimulacraError):
+    """A package (or a model file inside one) that a feature needs is not installed.
+
+    The message always ends in how to install it, so every such failure reads the same.
+
+    Example:
+        >>> raise MissingDependency("face identity needs dlib (No module named 'dlib')")
+    """
+
+    def __init__(self, what: str, hint: str = "install with `make setup`"):
+        super().__init__(f"{what}; {hint}")
+
+
+class UsageError(SimulacraError):
+    """Command options that cannot be used as given together (one needs another, or excludes it)."""

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated library cache, small specs, and a clean exit after Blender."""
+"""Shared fixtures: an isolated library cache, small specs, one tiny dataset, a clean exit after Blender."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from simulacra.cli import run
 
 SMALL_SPEC = """\
 name: small
@@ -32,6 +34,31 @@ def small_spec_file(tmp_path: Path) -> Path:
     path = tmp_path / "small.yaml"
     path.write_text(SMALL_SPEC)
     return path
+
+
+TINY_SPEC = """\
+name: tiny
+resolution: [64, 64]
+samples: 4
+objects:
+  count_range: [3, 5]
+  scale_range: [1.4, 1.8]
+camera:
+  distance_range: [0.9, 1.1]
+posters:
+  probability: 0.0
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight 64 px tabletop images, rendered once per test session."""
+    root = tmp_path_factory.mktemp("evaluation")
+    spec = root / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    out = root / "tiny"
+    assert run(["generate", str(spec), "-n", "8", "-o", str(out), "--seed", "5"]) == 0
+    return out
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

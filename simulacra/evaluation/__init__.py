@@ -1,23 +1,20 @@
-"""Evaluation of finished datasets: statistics, version ids, downstream utility, coverage.
+"""Evaluation of finished datasets: downstream utility, coverage, the DCR share, comparison.
 
-Public surface re-exported here; torch is imported inside the utility functions only,
-so the pipeline can import statistics and version ids without it.
+It reads datasets (through :mod:`simulacra.dataset.reader`) and never runs jobs; studies
+that render datasets to compare them live in :mod:`simulacra.studies`. torch is imported
+inside the utility functions only. Statistics and version ids belong to the dataset
+itself: :mod:`simulacra.dataset.stats`, :mod:`simulacra.dataset.version`.
 """
 
 from simulacra.errors import EvaluationError
 from simulacra.evaluation.coverage import CoverageResult, density_coverage, evaluate_coverage
-from simulacra.evaluation.stats import DatasetStatistics, dataset_statistics
 from simulacra.evaluation.utility import SeedScore, UtilityResult, evaluate_utility
-from simulacra.evaluation.version import dataset_version
 
 __all__ = [
     "CoverageResult",
-    "DatasetStatistics",
     "EvaluationError",
     "SeedScore",
     "UtilityResult",
-    "dataset_statistics",
-    "dataset_version",
     "density_coverage",
     "evaluate_coverage",
     "evaluate_utility",

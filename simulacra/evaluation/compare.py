@@ -8,16 +8,14 @@ iterations says at a glance what was measured where.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from simulacra.card import AuditSummary
-from simulacra.dataset import AUDIT_LOG
-from simulacra.errors import DatasetError
-from simulacra.evaluation.dataset_files import COVERAGE_FILE, EVAL_DIR, UTILITY_FILE, read_coco
-from simulacra.evaluation.stats import dataset_statistics
-from simulacra.evaluation.version import dataset_version
-from simulacra.jobfile import JOB_FILE
+from simulacra.dataset.card import AuditSummary
+from simulacra.dataset.jobfile import JOB_FILE
+from simulacra.dataset.layout import COVERAGE_FILE, UTILITY_FILE
+from simulacra.dataset.reader import read_audit_log, read_coco, read_eval_result
+from simulacra.dataset.stats import dataset_statistics
+from simulacra.dataset.version import dataset_version
 
 MISSING = "-"
 
@@ -57,9 +55,7 @@ def _column(root: Path) -> dict[str, str]:
 
 def _audit(root: Path) -> dict[str, str]:
     """Reject and leak rates over the renders the auditor saw (``-`` where nothing was audited)."""
-    log = root / AUDIT_LOG
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line] if log.is_file() else []
-    summary = AuditSummary.from_log(entries)
+    summary = AuditSummary.from_log(read_audit_log(root))
     if not summary.audited:
         return {"Audit: renders audited": "0 (not audited)"}
     return {
@@ -69,19 +65,9 @@ def _audit(root: Path) -> dict[str, str]:
     }
 
 
-def _saved(root: Path, name: str) -> dict:
-    path = root / EVAL_DIR / name
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DatasetError(f"{path}: malformed JSON ({err.msg}); delete it and evaluate again") from None
-
-
 def _coverage(root: Path) -> dict[str, str]:
     rows = {}
-    for reference, result in _saved(root, COVERAGE_FILE).items():
+    for reference, result in read_eval_result(root, COVERAGE_FILE).items():
         label = "/".join(Path(reference).parts[-2:])  # "refs/images", not just "images"
         rows[f"Density vs {label} (k={result['k']})"] = f"{result['density']:.3f}"
         rows[f"Coverage vs {label} (k={result['k']})"] = f"{result['coverage']:.3f}"
@@ -92,7 +78,7 @@ def _coverage(root: Path) -> dict[str, str]:
 
 def _utility(root: Path) -> dict[str, str]:
     rows = {}
-    for task, result in _saved(root, UTILITY_FILE).items():
+    for task, result in read_eval_result(root, UTILITY_FILE).items():
         ci = result.get("ci95")
         interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
         label = f"{result['metric']} ({task}, test {result.get('test_version', result['test'])})"

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from simulacra.audit import read_image
+from simulacra.dataset.reader import read_coco, read_rgb
 from simulacra.errors import AssetError, EvaluationError
-from simulacra.evaluation.dataset_files import read_coco, read_rgb
 
 K = 5
 _SIDE = 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulacra.evaluation.stats import DatasetStatistics
+from simulacra.dataset.stats import DatasetStatistics
 
 # (file stem, title, [(panel title, attribute, x label)]) for every histogram figure
 _HISTOGRAMS = (

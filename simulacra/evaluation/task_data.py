@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from simulacra.dataset.reader import read_coco, read_mask, read_rgb
 from simulacra.errors import DatasetError
-from simulacra.evaluation.dataset_files import read_coco, read_mask, read_rgb
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from simulacra.audit.privacy_metrics import (
     identity_leaks,
     wilson,
 )
-from simulacra.card import AuditSummary, _privacy_lines
+from simulacra.dataset.card import AuditSummary, _privacy_lines
 from simulacra.errors import AssetError
 
 ROWS = len(CROPS)  # global rows per record, as the index describes a reference (whole image and crops)

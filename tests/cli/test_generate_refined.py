@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simulacra.cli import run
-from simulacra.demo import BUNDLED_REFINER
+from simulacra.generate.demo import BUNDLED_REFINER
 
 pytestmark = pytest.mark.blender
 

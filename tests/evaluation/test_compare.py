@@ -6,7 +6,7 @@ import json
 import shutil
 
 from simulacra.cli import run
-from simulacra.evaluation import dataset_version
+from simulacra.dataset.version import dataset_version
 from simulacra.evaluation.compare import comparison
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from simulacra.cli import run
-from simulacra.staging import staging_folder
+from simulacra.dataset.staging import staging_folder
 from tests.farm.conftest import N, assert_same_dataset
 
 pytestmark = pytest.mark.blender
@@ -122,7 +122,7 @@ def test_resume_of_another_job_is_refused(spec, tmp_path, capsys):
 
 def test_image_files_written_before_record(tmp_path):
     """Any file without its record is a leftover: the record is the last file of an image."""
-    from simulacra.records import ImageOutcome, outcome_files
+    from simulacra.dataset.records import ImageOutcome, outcome_files
 
     names = list(outcome_files(ImageOutcome(5, None), None))
     assert names == ["records/000005.json"]

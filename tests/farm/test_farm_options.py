@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from simulacra.cli import run
-from simulacra.farm import FarmError, FarmOptions, Shard, parse_gpus, rss_mb, worker_env
+from simulacra.errors import FarmError
+from simulacra.farm.options import FarmOptions, Shard, parse_gpus, worker_env
+from simulacra.work.unit import rss_mb
 
 
 def test_shards_partition_the_indices():

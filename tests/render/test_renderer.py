@@ -127,7 +127,7 @@ def test_unoccluded_area_matches_the_mask_where_nothing_hides_an_object(rendered
 
 def test_memory_stays_flat_over_many_scenes(rendered, small_spec_path):
     """Twenty 128 px scenes after a warm-up grow the process by a few MiB, not one per scene."""
-    from simulacra.farm import rss_mb
+    from simulacra.work.unit import rss_mb
 
     manifest = rendered[0]
     spec = load_spec(small_spec_path).model_copy(update={"resolution": (128, 128), "samples": 2})

@@ -8,9 +8,9 @@ import pytest
 from simulacra.assets_manifest import builtin_manifest
 from simulacra.errors import SpecError
 from simulacra.randomize.privacy import PrivacyParams, apply_image_ops, apply_material_op
-from simulacra.scene_render import with_sensor
 from simulacra.scenes import SceneGraph, SceneSpec, load_spec, resolve, spec_from_dict
 from simulacra.scenes.privacy import plan_privacy
+from simulacra.work.scene_render import with_sensor
 
 POSTER = "builtin:poster_art_1"
 

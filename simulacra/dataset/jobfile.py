@@ -1,0 +1,70 @@
+"""``job.json``: what a dataset needs to re-render any of its images later.
+
+Scene graphs pin what each image *was*; revoking an asset needs what each image *may
+be*: the spec per image index, the job seed, purpose and policy, the audit index and
+refiner, and the COCO categories. The file also lists every revocation applied since.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+JOB_FILE = "job.json"
+
+
+class Revocation(BaseModel):
+    """One ``assets revoke``: the asset, why, when, and which images were replaced or dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset: str
+    reason: str = ""
+    date: str
+    replaced: tuple[int, ...]
+    dropped: tuple[int, ...] = ()
+
+
+class JobRecord(BaseModel):
+    """A generation job as stored beside its dataset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    config_hash: str
+    seed: int
+    max_attempts: int
+    purpose: str
+    policy: dict
+    policy_source: str
+    policy_hash: str
+    manifest: str
+    manifest_hash: str
+    categories: tuple[str, ...]
+    index: str | None = None
+    refine: str | None = None
+    device: str = "cpu"
+    specs: dict[str, dict]  # spec key -> spec fields
+    items: tuple[tuple[int, str], ...]  # (image index, spec key)
+    revocations: tuple[Revocation, ...] = ()
+    versions: dict[str, str] = {}  # simulacra, bpy, blenderproc: what rendered the dataset
+
+    def save(self, root: Path) -> None:
+        """Write ``root/job.json`` atomically (a failure leaves the previous file)."""
+        partial = root / f".{JOB_FILE}.partial"
+        partial.write_text(self.model_dump_json(indent=2) + "\n")
+        partial.replace(root / JOB_FILE)
+
+
+def installed_versions() -> dict[str, str]:
+    """Versions of the packages that shape the pixels, read from package metadata (no bpy import)."""
+    versions = {}
+    for package in ("simulacra", "bpy", "blenderproc"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions

@@ -1,0 +1,206 @@
+"""One generation job: resolve -> render -> audit -> (re-synthesise) -> write.
+
+Bad input is refused before anything is written. The dataset is built in a staging
+folder next to the output (:mod:`simulacra.dataset.staging`) and renamed into place only when the
+job completes, so an error never leaves a half-written dataset and never touches an
+existing folder. Each image is one work unit (:mod:`simulacra.work.unit`), finished when
+its record is written (:mod:`simulacra.dataset.records`); the shared files are assembled from the
+records at the end (:mod:`simulacra.dataset.assemble`), so the dataset is the same whether its
+images were rendered here, by worker processes (:mod:`simulacra.farm.workers`) or by Ray
+actors (:mod:`simulacra.farm.ray_actors`), in one run or resumed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulacra.dataset.assemble import assemble_labels
+from simulacra.dataset.atomic import write_atomic
+from simulacra.dataset.card import AuditSummary, CardFacts, RefinementFacts, render_card
+from simulacra.dataset.jobfile import JobRecord
+from simulacra.dataset.layout import CARD, COCO_FILE
+from simulacra.dataset.reader import load_records, read_dataset
+from simulacra.dataset.records import ImageOutcome, finished
+from simulacra.dataset.staging import check_output_folder, check_staging, open_staging
+from simulacra.dataset.stats import statistics_of
+from simulacra.dataset.version import version_of_files
+from simulacra.errors import PolicyError
+from simulacra.farm.dispatch import dispatch
+from simulacra.farm.options import FarmOptions
+from simulacra.job import Job, PreparedJob, job_record, load_stages
+from simulacra.render.devices import available_gpu_devices, choose_device
+from simulacra.scenes import resolve
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a job did: where the dataset went, and the counts of the final summary.
+
+    ``card`` and ``coco`` are None for a shard, whose labels are assembled by ``merge``.
+    """
+
+    out: Path
+    card: Path | None
+    coco: Path | None
+    written: int
+    audit: AuditSummary | None
+    requested: int = 0
+    resumed: int = 0  # images finished by an earlier, interrupted run
+    rendered: int = 0  # images finished by this run
+    rejected: int = 0  # renders the audit rejected (each re-synthesised or dropped)
+    dropped: int = 0
+    failed: int = 0
+    retried: int = 0  # images given to a new worker after one crashed or hung on them
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # the largest resident memory a worker reported
+
+
+def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
+    """Refuse everything that can be refused before any output exists.
+
+    Checks the output folder (and the partial folder a resumed job would continue), the
+    render device, the license policy's decision for the job's purpose, every asset
+    file's hash, that each spec resolves against what the policy admits, and loads the
+    reference index. Writes nothing.
+    """
+    check_output_folder(job.out)
+    if job.device != "cpu":
+        choose_device(job.device, available_gpu_devices())
+    prepared = load_stages(job)
+    admission = prepared.admission
+    if admission.people and job.index_path is None:
+        raise PolicyError(
+            f"asset {admission.people[0]!r} shows a person; policy {admission.policy.name!r} admits it "
+            "only under audit: give --index"
+        )
+    for record in job.manifest.assets:
+        job.manifest.verified_file(record)
+    for item in job.items:  # resolving once checks categories and asset ids against the manifest
+        resolve(
+            item.spec,
+            job.manifest,
+            job_seed=job.seed,
+            image_index=item.image_index,
+            attempt=item.first_attempt,
+            exclude=admission.excluded_ids | item.exclude,
+        )
+    if options is not None:
+        shard = str(options.shard) if options.shard else None
+        check_staging(job.out, job.config_hash(prepared.refiner_sha256), resume=options.resume, shard=shard)
+    return prepared
+
+
+def run_job(
+    prepared: PreparedJob,
+    options: FarmOptions | None = None,
+    *,
+    on_image: Callable[[ImageOutcome], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+) -> JobResult:
+    """Generate, audit and write the job's dataset into ``job.out`` (a shard folder with ``options.shard``).
+
+    Args:
+        prepared: the job after :func:`prepare_job` accepted it.
+        options: where and how to render (in this process by default); never changes the output.
+        on_image: called with each image's outcome when it is finished (progress).
+        on_start: called once with (images this run covers, images already finished).
+    """
+    options = options or FarmOptions()
+    job = prepared.job
+    started = time.perf_counter()
+    categories = job.manifest.categories()
+    config_hash = job.config_hash(prepared.refiner_sha256)
+    shard = options.shard
+    staging = open_staging(job.out, config_hash, resume=options.resume, shard=str(shard) if shard else None)
+    try:
+        record = job_record(job, prepared.admission, categories, config_hash)
+        record.save(staging.root)
+        wanted = [item for item in job.items if shard is None or shard.takes(item.image_index)]
+        done = finished(staging.root)
+        todo = [item for item in wanted if item.image_index not in done]
+        if on_start:
+            on_start(len(wanted), len(wanted) - len(todo))
+        rendered = dispatch(prepared, todo, staging.root, options, on_image)
+        card, coco, summary = None, None, None
+        counts = assemble_labels(staging.root, categories, record.description) if shard is None else None
+        if counts is not None:
+            summary = write_card(staging.root, prepared, record, counts.backend)
+            card, coco = job.out / CARD, job.out / COCO_FILE
+        staging.publish()
+    except BaseException:
+        staging.abandon()
+        raise
+    outcomes = {o.image_index: o for o in load_records(job.out)}
+    return JobResult(
+        out=job.out,
+        card=card,
+        coco=coco,
+        written=sum(o.status == "kept" for o in outcomes.values()),
+        audit=summary,
+        requested=len(wanted),
+        resumed=len(wanted) - len(todo),
+        rendered=len(todo),
+        rejected=sum(o.rejected for o in outcomes.values()),
+        dropped=sum(o.status == "dropped" for o in outcomes.values()),
+        failed=sum(o.status == "failed" for o in outcomes.values()),
+        retried=rendered.retried,
+        seconds=time.perf_counter() - started,
+        peak_rss_mb=rendered.peak_rss_mb,
+    )
+
+
+def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: str) -> AuditSummary:
+    """Write ``DATASET_CARD.md`` from what ``folder`` holds and the job that made it.
+
+    Counts, assets, licenses and audit outcomes are read back from the dataset's own files
+    (graphs, COCO, audit log), read once, so the card is right after a generation and after
+    every revocation alike. Returns the audit summary it states.
+    """
+    files = read_dataset(folder)
+    auditor = prepared.auditor
+    index_facts = {}
+    if auditor is not None:
+        index_facts = {
+            "index": record.index,
+            "index_hash": auditor.index.info()["content_hash"],
+            "thresholds": auditor.thresholds.model_dump(),
+        }
+    summary = AuditSummary.from_log(list(files.audit_log), **index_facts)
+    facts = CardFacts(
+        name=record.name,
+        config_hash=record.config_hash,
+        seed=record.seed,
+        requested=len(record.items),
+        written=len(files.graphs),
+        failed=tuple(f["image_index"] for f in files.failures),
+        categories=files.instances,
+        asset_ids=files.asset_ids,
+        audit=summary,
+        device=backend,
+        admission=prepared.admission,
+        images_per_license=files.images_per_license,
+        refinement=_refinement_facts(prepared),
+        revocations=record.revocations,
+        version=version_of_files(files),
+        statistics=statistics_of(files.coco, files.graphs),
+        versions=record.versions,
+    )
+    write_atomic(folder / CARD, render_card(facts, prepared.job.manifest).encode())
+    return summary
+
+
+def _refinement_facts(prepared: PreparedJob) -> RefinementFacts | None:
+    if prepared.refiner is None or prepared.job.refine is None:
+        return None
+    card = prepared.refiner.card
+    privacy = card.get("privacy")
+    return RefinementFacts(
+        model=str(prepared.job.refine),
+        weights_sha256=prepared.refiner_sha256 or "",
+        license=str(card.get("license", "unknown")),
+        steps=int(card.get("steps", 0)),
+        privacy=f"epsilon {privacy['epsilon']}, delta {privacy['delta']}" if privacy else "none",
+    )
