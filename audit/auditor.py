@@ -31,8 +31,9 @@ from simulacra.audit.thresholds import Thresholds
 QUERY_SIDE = 384  # keypoints are detected on the output resampled to at most this long side
 QUERY_FEATURES = 1500
 VOTERS = 400  # strongest query keypoints that vote for candidate references
-VOTE_NEIGHBOURS = 4  # retrieval neighbours each voter looks up
-KEYPOINT_CANDIDATES = 8  # references verified geometrically per orientation, by votes
+VOTE_NEIGHBOURS = 8  # retrieval neighbours each voter looks up (its rival is among them)
+VOTE_RATIO = 0.9  # a vote counts when the nearest is this much nearer than another reference's
+KEYPOINT_CANDIDATES = 6  # references verified geometrically per orientation, by votes
 GLOBAL_CANDIDATES = 8  # nearest global rows re-scored exactly per orientation
 NEAR_CANDIDATES = 2  # of their references, the nearest also verified geometrically
 NEIGHBOURS = 16  # nearest candidate keypoints looked up per output keypoint (ratio test)
@@ -132,7 +133,7 @@ class _Orientation:
 
 
 class Auditor:
-    """Audits outputs against one :class:`ReferenceIndex`.
+    """Audits outputs against one :class:`ReferenceIndex`; safe to share between threads.
 
     Each output is looked at as is and mirrored (a flipped texture is still the
     photo). Whole-image signals search the compact structures and re-score their
@@ -220,12 +221,26 @@ class Auditor:
         return score, near
 
     def _candidates(self, view: _Orientation, near: np.ndarray) -> list[int]:
-        """References worth verifying: most voted for by the strongest keypoints, and the globally near."""
-        _, ids = search.search(self.index.structures["keypoints"], view.keypoints[:VOTERS], VOTE_NEIGHBOURS)
-        voted = ids // KEYPOINT_STRIDE
-        voted[ids < 0] = -1
-        per_query = [np.unique(row[row >= 0]) for row in voted]
-        votes = np.bincount(np.concatenate([np.zeros(0, np.int64), *per_query]), minlength=1)
+        """References worth verifying: most voted for by distinctive keypoints, and the globally near.
+
+        A voter's nearest retrieval keypoint votes for its reference only when it is
+        clearly nearer than the nearest keypoint of any other reference (Lowe's ratio
+        on the compressed scores): repetitive texture matches every picture a little
+        and would otherwise make a few references win every vote (measured on 30
+        planted posters among 305 references: the true one ranked within the top 8 in
+        23 by plain counts, first or second in all 30 with the ratio).
+        """
+        sims, ids = search.search(
+            self.index.structures["keypoints"], view.keypoints[:VOTERS], VOTE_NEIGHBOURS
+        )
+        refs = np.where(ids >= 0, ids // KEYPOINT_STRIDE, -1)
+        other = (refs != refs[:, :1]) & (refs >= 0)
+        rival = np.argmax(other, axis=1)
+        rows = np.arange(len(refs))
+        best = np.sqrt(np.maximum(2 - 2 * sims[:, 0], 0))
+        second = np.sqrt(np.maximum(2 - 2 * sims[rows, rival], 0))
+        distinct = (refs[:, 0] >= 0) & other.any(axis=1) & (best < VOTE_RATIO * second)
+        votes = np.bincount(refs[distinct, 0], minlength=1)
         ranked = np.argsort(-votes, kind="stable")[:KEYPOINT_CANDIDATES]
         chosen = [int(r) for r in ranked if votes[r] > 0]
         return chosen + [int(r) for r in near[:NEAR_CANDIDATES] if int(r) not in chosen]
@@ -247,12 +262,7 @@ class Auditor:
             return []
         geometry = np.concatenate([g for _, g, _ in loaded])
         owner = np.concatenate([np.full(len(k), i) for i, (_, _, k) in enumerate(loaded)])
-        sims = view.keypoints @ np.concatenate([k for _, _, k in loaded]).T
-        k = min(NEIGHBOURS, len(owner))
-        rows = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, rows, axis=1), axis=1, kind="stable")
-        rows = np.take_along_axis(rows, order, axis=1)
-        sims = np.take_along_axis(sims, rows, axis=1)
+        sims, rows = search.knn(view.keypoints, np.concatenate([k for _, _, k in loaded]), NEIGHBOURS)
         survivors = []
         for i, (reference, _, _) in enumerate(loaded):
             best, passed = ratio_matches(sims, rows, owner, geometry[:, :2], i, self.match_settings)

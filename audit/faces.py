@@ -13,7 +13,7 @@ whole image. Nothing is downloaded: both models ship inside their packages.
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +45,21 @@ class FaceBox:
     bottom: int
 
 
-@functools.cache
+_loaded = threading.local()
+
+
 def _models() -> tuple[Any, Any, Any]:
-    """dlib's HOG detector and OpenCV's frontal and profile cascades, loaded once per process."""
+    """dlib's HOG detector and OpenCV's frontal and profile cascades, loaded once per thread.
+
+    Per thread because a cascade keeps scratch state while it scans: threads that
+    audit images side by side each get their own.
+    """
+    if not hasattr(_loaded, "models"):
+        _loaded.models = _load_models()
+    return _loaded.models
+
+
+def _load_models() -> tuple[Any, Any, Any]:
     try:
         import dlib
     except ImportError as err:

@@ -17,6 +17,7 @@ located through its import spec.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ class FaceEmbedder:
 
     def __init__(self) -> None:
         self._models: tuple[Any, Any] | None = None
+        # dlib's network keeps its activations in the model: one face at a time per embedder.
+        self._lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any]:
         if self._models is None:
@@ -124,9 +127,10 @@ class FaceEmbedder:
             round((box.right - x0) * zoom),
             round((box.bottom - y0) * zoom),
         )
-        chip = dlib.get_face_chip(crop, landmarks(crop, rect), size=_FACE_SIDE, padding=0.25)
-        plain = np.asarray(recognition.compute_face_descriptor(chip), np.float32)
-        mirror = np.asarray(
-            recognition.compute_face_descriptor(np.ascontiguousarray(chip[:, ::-1])), np.float32
-        )
+        with self._lock:
+            chip = dlib.get_face_chip(crop, landmarks(crop, rect), size=_FACE_SIDE, padding=0.25)
+            plain = np.asarray(recognition.compute_face_descriptor(chip), np.float32)
+            mirror = np.asarray(
+                recognition.compute_face_descriptor(np.ascontiguousarray(chip[:, ::-1])), np.float32
+            )
         return (plain + mirror) / 2

@@ -108,7 +108,7 @@ class _Ingest:
         if isinstance(described, SkippedFile):
             log.warning("skipped reference %s: %s", source.file, described.reason)
             self.pending_skipped.append(described)
-        elif source.id in self.known_ids or described.record.sha256 in self.known_sha:
+        elif source.id in self.known_ids or described.record.sha256 in self.known_sha:  # within this run
             reason = (
                 f"id {source.id!r} is already indexed"
                 if source.id in self.known_ids
@@ -158,8 +158,15 @@ def _describe_all(
     workers: int,
     progress: Callable[[], None],
 ) -> None:
-    """Describe ``todo`` in order, on ``workers`` processes when there are enough files."""
-    items = [(path, source, max_pixels) for path, source in todo]
+    """Describe ``todo`` in order, on ``workers`` processes when there are enough files.
+
+    Files whose id is already indexed are skipped without being read.
+    """
+    for _, source in todo:
+        if source.id in ingest.known_ids:
+            ingest.take(SkippedFile(file=source.file, reason=f"id {source.id!r} is already indexed"), source)
+            progress()
+    items = [(path, source, max_pixels) for path, source in todo if source.id not in ingest.known_ids]
     if workers <= 1 or len(items) < _PARALLEL_FROM:
         embedder = FaceEmbedder()
         results = (describe_image(p, s, m, embedder) for p, s, m in items)
@@ -345,11 +352,12 @@ class ReferenceIndex:
         )
         _describe_all(ingest, found, max_pixels, workers, _counter(progress, len(found), 0))
         ingest.commit()
-        skipped = [*self.manifest.skipped, *listed_missing]
         if ingest.added == 0 and len(ingest.segments) == len(self.manifest.segments):
             return self, 0
+        in_segments = {s for segment in self.segments for s in segment.skipped()}
+        listed = [s for s in self.manifest.skipped if s not in in_segments] + listed_missing
         grown = type(self)._finish(
-            self.root, ingest.segments, skipped, self.thresholds, self._scratch, previous=self
+            self.root, ingest.segments, listed, self.thresholds, self._scratch, previous=self
         )
         return grown, ingest.added
 
@@ -378,7 +386,11 @@ class ReferenceIndex:
         scratch: tempfile.TemporaryDirectory | None,
         previous: ReferenceIndex | None = None,
     ) -> ReferenceIndex:
-        """Search structures and ``index.json`` for the segments in ``folder``."""
+        """Search structures and ``index.json`` for the segments in ``folder``.
+
+        ``skipped`` are the skipped files no segment records (sidecar entries whose
+        file is missing); ``previous`` is the index these segments extend, if any.
+        """
         segments = [Segment.open(folder, r) for r in records]
         references = [r for s in segments for r in s.records()]
         counts = _counts(segments)

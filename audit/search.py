@@ -194,6 +194,27 @@ def kind_of(index: Any) -> str:
     return type(index).__name__
 
 
+def _one_thread(call: Any) -> Any:
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return call()
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
+def knn(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest rows of ``base`` by inner product for each query, best first (one thread)."""
+    return _one_thread(
+        lambda: faiss.knn(
+            np.ascontiguousarray(queries, np.float32),
+            np.ascontiguousarray(base, np.float32),
+            min(k, len(base)),
+            metric=faiss.METRIC_INNER_PRODUCT,
+        )
+    )
+
+
 def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest stored vectors of each query: ``(scores, ids)``, id -1 where fewer exist.
 
@@ -204,9 +225,4 @@ def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     dtype = np.uint8 if isinstance(index, faiss.IndexBinary) else np.float32
     if index.ntotal == 0 or not len(queries):
         return np.zeros((len(queries), k), np.float32), np.full((len(queries), k), -1, np.int64)
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return index.search(np.ascontiguousarray(queries, dtype), min(k, index.ntotal))
-    finally:
-        faiss.omp_set_num_threads(threads)
+    return _one_thread(lambda: index.search(np.ascontiguousarray(queries, dtype), min(k, index.ntotal)))

@@ -234,8 +234,8 @@ def blender(signal: FaceSignal, photos: dict[str, np.ndarray], renders: int, thr
     """Render each photo as the poster texture of ``renders`` tabletop scenes (256 px) and count hits."""
     from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
     from simulacra.render import Renderer, RenderSettings
-    from simulacra.scene_render import render_scene
     from simulacra.scenes import load_spec, resolve
+    from simulacra.work.scene_render import render_scene
 
     with tempfile.TemporaryDirectory(prefix="face-bench-assets-") as scratch:
         root = Path(scratch)

@@ -9,6 +9,7 @@ once, so the group routes anything that is not a sub-command name to ``audit ima
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,8 @@ import typer
 from typer.core import TyperGroup
 
 from simulacra.cli.console import err, progress_bars
+
+CORES = os.cpu_count() or 1  # default for --workers and --threads
 
 if TYPE_CHECKING:
     import click
@@ -45,12 +48,16 @@ def index_build(
         Path, typer.Argument(help="Folder of real reference images (searched recursively).")
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Index folder to write.")],
+    workers: Annotated[int, typer.Option(min=1, help="Processes describing references.")] = CORES,
 ) -> None:
-    """Index real reference images: descriptors and hashes only, never the images."""
+    """Index real reference images: descriptors and hashes only, never the images.
+
+    Interrupted? Run the same command again: it resumes where it stopped.
+    """
     from simulacra.generate.audit_folder import build_index
 
     with progress_bars("indexing") as (update,):
-        index = build_index(directory, out, progress=update)
+        index = build_index(directory, out, progress=update, workers=workers)
     info = index.info()
     err.print(f"indexed {info['references']} references into {out}, skipped {len(info['skipped'])}")
 
@@ -59,12 +66,13 @@ def index_build(
 def index_add(
     index: Annotated[Path, typer.Argument(help="Index folder to extend (rewritten in place).")],
     directory: Annotated[Path, typer.Argument(help="Folder of further real reference images.")],
+    workers: Annotated[int, typer.Option(min=1, help="Processes describing references.")] = CORES,
 ) -> None:
-    """Add references to an index; already indexed images are skipped, the search is rebuilt."""
+    """Add references to an index; indexed images are not described again, nor skipped ones."""
     from simulacra.generate.audit_folder import extend_index
 
     with progress_bars("indexing") as (update,):
-        extended, added, skipped = extend_index(index, directory, progress=update)
+        extended, added, skipped = extend_index(index, directory, progress=update, workers=workers)
     info = extended.info()
     err.print(
         f"added {added} references to {index}: {info['references']} in all, "
@@ -102,13 +110,14 @@ def audit_images(
         Path | None,
         typer.Option("--summary", help="Also write flag rates, identity-leak rate, DCR share here (JSON)."),
     ] = None,
+    threads: Annotated[int, typer.Option(min=1, help="Images audited side by side.")] = CORES,
 ) -> None:
     """Audit images against a reference index; exit 1 if any is rejected."""
     from simulacra.generate.audit_folder import DCR_NOTE, audit_folder, check_report_references, write_audit
 
     check_report_references(show_references, references)
     with progress_bars("auditing", transient=True) as (update,):
-        audit = audit_folder(index, directory, holdout=holdout, progress=update)
+        audit = audit_folder(index, directory, holdout=holdout, progress=update, threads=threads)
     write_audit(
         audit,
         json_out,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,29 +46,36 @@ def image_files(target: Path) -> list[Path]:
 
 
 def audit_files(
-    auditor: Auditor, target: Path, progress: Progress | None = None
+    auditor: Auditor, target: Path, progress: Progress | None = None, *, threads: int = 1
 ) -> tuple[list[Verdict], list[str]]:
     """Audit one file (a bad one raises) or every image in a folder (bad ones are skipped).
 
-    Returns the verdicts and one ``file: reason`` line per skipped file.
+    Images are decoded and audited on ``threads`` threads sharing the one loaded
+    index; verdicts keep the files' order. Returns the verdicts and one
+    ``file: reason`` line per skipped file.
 
     Raises:
         AssetError: ``target`` is a single file that cannot be read as an image.
     """
     files = image_files(target)
     base = target if target.is_dir() else target.parent
-    verdicts, skipped = [], []
-    for done, path in enumerate(files, start=1):
+
+    def one(path: Path) -> Verdict | str:
         try:
             rgb, _ = read_image(path)
-            verdicts.append(auditor.audit(rgb, file=path.relative_to(base).as_posix()))
+            return auditor.audit(rgb, file=path.relative_to(base).as_posix())
         except (AssetError, ValueError) as exc:
             if target.is_file():
                 raise AssetError(f"{path}: cannot audit ({exc})") from exc
             log.warning("skipped %s: %s", path, exc)
-            skipped.append(f"{path.relative_to(base).as_posix()}: {exc}")
-        if progress:
-            progress(done, len(files))
+            return f"{path.relative_to(base).as_posix()}: {exc}"
+
+    verdicts, skipped = [], []
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for done, result in enumerate(pool.map(one, files), start=1):
+            (skipped if isinstance(result, str) else verdicts).append(result)
+            if progress:
+                progress(done, len(files))
     return verdicts, skipped
 
 
@@ -100,7 +108,12 @@ class FolderAudit:
 
 
 def audit_folder(
-    index: Path, target: Path, *, holdout: Path | None = None, progress: Progress | None = None
+    index: Path,
+    target: Path,
+    *,
+    holdout: Path | None = None,
+    progress: Progress | None = None,
+    threads: int = 1,
 ) -> FolderAudit:
     """Audit ``target`` (a file or folder) against ``index``; with ``holdout``, the DCR share too.
 
@@ -108,7 +121,7 @@ def audit_folder(
     """
     loaded = ReferenceIndex.load(index)
     described = holdout_of(loaded, holdout) if holdout is not None else None
-    verdicts, skipped = audit_files(Auditor(loaded), target, progress)
+    verdicts, skipped = audit_files(Auditor(loaded), target, progress, threads=threads)
     base = target if target.is_dir() else target.parent
     dcr = None
     if described is not None and verdicts:
@@ -176,23 +189,27 @@ def calibrate(
     return fits
 
 
-def build_index(directory: Path, out: Path, progress: Progress | None = None) -> ReferenceIndex:
-    """``index build``: index the real images below ``directory`` into the new folder ``out``."""
+def build_index(
+    directory: Path, out: Path, progress: Progress | None = None, *, workers: int = 1
+) -> ReferenceIndex:
+    """``index build``: index the real images below ``directory`` into the new folder ``out``.
+
+    Described on ``workers`` processes; an interrupted build of the same folder into
+    the same ``out`` resumes where it stopped (from ``.OUT.partial``).
+    """
     from simulacra.dataset.staging import check_output_folder
 
     if not directory.is_dir():
         raise ReferenceIndexError(f"reference folder {directory} does not exist")
     check_output_folder(out)
-    index = ReferenceIndex.build(directory, progress=progress)
-    index.save(out)
-    return index
+    return ReferenceIndex.build(directory, progress=progress, path=out, workers=workers)
 
 
 def extend_index(
-    index: Path, directory: Path, progress: Progress | None = None
+    index: Path, directory: Path, progress: Progress | None = None, *, workers: int = 1
 ) -> tuple[ReferenceIndex, int, int]:
     """``index add``: add the references below ``directory``; returns (index, added, newly skipped)."""
     loaded = ReferenceIndex.load(index)
-    extended, added = loaded.add(directory, progress=progress)
-    extended.save(index)
-    return extended, added, len(extended.info()["skipped"]) - len(loaded.manifest.skipped)
+    skipped_before = len(loaded.manifest.skipped)
+    extended, added = loaded.add(directory, progress=progress, workers=workers)
+    return extended, added, len(extended.manifest.skipped) - skipped_before

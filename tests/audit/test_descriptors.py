@@ -54,3 +54,18 @@ def test_to_gray_refuses_non_images(image: object, message: str) -> None:
     """Arrays that are not uint8 images raise ValueError saying what is wrong."""
     with pytest.raises(ValueError, match=message):
         desc.to_gray(image)  # type: ignore[arg-type]
+
+
+def test_mirrored_keypoints_match_sift_on_the_mirrored_image(photos: dict) -> None:
+    """The permuted descriptors equal what SIFT computes on the flipped pixels, at matched keypoints."""
+    gray = cv2.resize(desc.to_gray(photos["skimage:astronaut"]), (256, 256))
+    geometry, keypoints = desc.keypoints(gray, 800)
+    mirrored, permuted = desc.mirror_keypoints(geometry, keypoints, gray.shape[1])
+    found, computed = desc.keypoints(np.ascontiguousarray(gray[:, ::-1]), 800)
+    position = np.linalg.norm(mirrored[:, None, :2] - found[None, :, :2], axis=2)
+    turn = np.abs((mirrored[:, None, 3] - found[None, :, 3] + np.pi) % (2 * np.pi) - np.pi)
+    cost = position + 10 * (turn > np.deg2rad(3))
+    pairs = np.flatnonzero(cost.min(axis=1) < 0.5)
+    assert len(pairs) > 100
+    cosines = np.sum(permuted[pairs] * computed[cost[pairs].argmin(axis=1)], axis=1)
+    assert np.median(cosines) > 0.99
