@@ -30,6 +30,7 @@ import argparse
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,12 +41,11 @@ import cv2
 import numpy as np
 
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, write_demo_references
-from simulacra.audit import descriptors as desc
 from simulacra.audit.calibration import procedural_poster, tabletop
 from simulacra.audit.privacy_metrics import wilson
 
-SECTIONS = ("recall", "fpr", "blender", "identity", "throughput")
-DEFAULT_SECTIONS = ("recall", "fpr", "identity", "throughput")
+SECTIONS = ("recall", "fpr", "blender", "identity", "scale")
+DEFAULT_SECTIONS = ("recall", "fpr", "identity", "scale")
 # Real photos in scikit-image's wheel that are not demo references: the non-member hold-out.
 HOLDOUT_PHOTOS = (
     "motorcycle_left.png",
@@ -212,8 +212,8 @@ def blender(
     """
     from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
     from simulacra.render import Renderer, RenderSettings
-    from simulacra.scene_render import render_scene
     from simulacra.scenes import load_spec, resolve
+    from simulacra.work.scene_render import render_scene
 
     with tempfile.TemporaryDirectory(prefix="leakage-bench-assets-") as scratch:
         root = Path(scratch)
@@ -300,47 +300,212 @@ def identity(auditor: Auditor, photos: dict[str, np.ndarray]) -> None:
             print(f"{a} vs {b}: closest face distance {distance:.3f} -> {verdict}")
 
 
-def throughput(index: ReferenceIndex, sizes: list[int], audits: int) -> None:
-    """Print audit time per image against the real set padded to each size; index build time apart."""
-    rng = np.random.default_rng(1)
-    outputs = [tabletop(np.random.default_rng([31, i]), procedural_poster(rng)).rgb for i in range(audits)]
-    queries = np.stack([desc.global_descriptor(desc.to_gray(rgb)) for rgb in outputs])
-    print(f"\nthroughput, {audits} audits of 256x256 renders per size")
-    print(
-        f"{'global rows':>11} {'search':>7} {'build s':>8} {'ms/audit':>9} {'images/s':>8} "
-        f"{'global ms':>9} {'ratio':>6}"
-    )
-    baseline = None
-    for size in sizes:
-        parts = index.parts()
-        pad = size - sum(len(r) for r in parts.global_rows)
-        noise = rng.standard_normal((max(pad, 0), desc.GLOBAL_DIM), dtype=np.float32)
-        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-        parts.global_rows.append(noise)
-        parts.global_view.append(np.zeros(len(noise), np.int32))
-        del noise
+class _TimedAuditor(Auditor):
+    """The auditor with its two search stages timed: global retrieval and keypoint verification."""
+
+    def __init__(self, index: ReferenceIndex) -> None:
+        super().__init__(index)
+        self.seconds = {"global": 0.0, "region": 0.0}
+
+    def _global(self, views):
         start = time.perf_counter()
-        padded = ReferenceIndex.assemble(parts, index.thresholds)
-        built = time.perf_counter() - start
-        del parts
-        auditor = Auditor(padded)
-        auditor.audit(outputs[0])  # load the face models outside the timing
+        try:
+            return super()._global(views)
+        finally:
+            self.seconds["global"] += time.perf_counter() - start
+
+    def _region(self, views, near):
         start = time.perf_counter()
-        for rgb in outputs:
-            auditor.audit(rgb)
-        per_audit = (time.perf_counter() - start) / audits * 1000
-        start = time.perf_counter()
-        for query in queries:
-            padded.global_index.search(query[None], 1)
-        per_search = (time.perf_counter() - start) / audits * 1000
-        baseline = baseline or per_audit
-        kind = padded.info()["search"]["global"]
-        print(
-            f"{padded.global_index.ntotal:>11} {kind:>7} {built:>8.1f} {per_audit:>9.1f} "
-            f"{1000 / per_audit:>8.2f} {per_search:>9.3f} {per_audit / baseline:>6.2f}",
-            flush=True,
+        try:
+            return super()._region(views, near)
+        finally:
+            self.seconds["region"] += time.perf_counter() - start
+
+
+def _scale_queries(photos: dict[str, np.ndarray], count: int, side: int) -> tuple[list, list]:
+    """``count`` clean renders and ``count`` renders with a planted photo poster, at ``side`` px."""
+    names = sorted(photos)
+    clean, planted = [], []
+    for i in range(count):
+        rng = np.random.default_rng([41, side, i])
+        clean.append(tabletop(rng, procedural_poster(rng) if i % 2 else None, size=side).rgb)
+        name = names[i % len(names)]
+        planted.append((tabletop(np.random.default_rng([42, side, i]), photos[name], size=side).rgb, name))
+    return clean, planted
+
+
+def _audit_rate(auditor: Auditor, images: list[np.ndarray], workers: int) -> tuple[list[Verdict], float]:
+    """Verdicts and images/s with ``workers`` threads (the auditor's numeric work releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        verdicts = list(pool.map(auditor.audit, images))
+    return verdicts, len(images) / (time.perf_counter() - start)
+
+
+def _first(folder: Path, count: int, dest: Path) -> Path:
+    """A folder of links to the first ``count`` images of ``folder`` (a smaller reference set)."""
+    dest.mkdir()
+    for path in sorted(folder.glob("*.jpg"))[:count]:
+        (dest / path.name).symlink_to(path)
+    return dest
+
+
+def _baseline(refs: Path, queries: Path) -> dict[str, float]:
+    """Today's flat index (the release before the two-stage index, from git) on ``refs``."""
+    import json
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="leakage-bench-baseline-") as tmp:
+        root = Path(tmp)
+        archive = subprocess.run(
+            ["git", "archive", BASELINE_COMMIT, "audit", "simulacra/errors.py"],
+            check=True,
+            capture_output=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        (root / "audit").rename(root / "simulacra" / "audit")
+        (root / "simulacra" / "__init__.py").write_text("")
+        script = BASELINE_SCRIPT.format(root=tmp, refs=str(refs), queries=str(queries))
+        env = {**os.environ, "PYTHONPATH": tmp}
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp
         )
-        del padded, auditor
+        if done.returncode:
+            raise SystemExit(f"baseline failed:\n{done.stderr[-2000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+BASELINE_COMMIT = "6460621"  # main before the two-stage index
+BASELINE_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+# The editable install's finder would import today's code; the baseline is the old tree.
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+import simulacra.audit as audit
+assert audit.__file__.startswith({root!r}), audit.__file__
+from simulacra.audit import Auditor, ReferenceIndex, read_image
+start = time.perf_counter()
+index = ReferenceIndex.build({refs!r})
+out = {{"references": len(index.references), "build": len(index.references) / (time.perf_counter() - start)}}
+auditor = Auditor(index)
+for side in (256, 512):
+    images = [read_image(p)[0] for p in sorted(Path({queries!r}).glob(f"q{{side}}_*.png"))]
+    auditor.audit(images[0])
+    start = time.perf_counter()
+    for rgb in images:
+        auditor.audit(rgb)
+    out[f"audit {{side}}"] = len(images) / (time.perf_counter() - start)
+print(json.dumps(out))
+"""
+
+
+def _scale_row(index: ReferenceIndex, queries: dict, built: float, workers: int) -> dict:
+    """Measure one index: audit rates per side, stage times, planted recall, clean false positives."""
+    auditor = _TimedAuditor(index)
+    auditor.audit(queries[256][0][0])  # face models load outside the timing
+    auditor.seconds = dict.fromkeys(auditor.seconds, 0.0)
+    row = {"build": index.size / built, **index.info()["bytes_per_reference"], "hits": 0, "plants": 0}
+    clean_verdicts = []
+    for side, (clean, planted) in queries.items():
+        verdicts, row[f"audit {side}"] = _audit_rate(auditor, clean + [rgb for rgb, _ in planted], workers)
+        clean_verdicts += verdicts[: len(clean)]
+        row["hits"] += sum(
+            v.verdict == "reject" and v.reference == name
+            for v, (_, name) in zip(verdicts[len(clean) :], planted, strict=True)
+        )
+        row["plants"] += len(planted)
+    queried = sum(len(c) + len(p) for c, p in queries.values())
+    row["global ms"] = auditor.seconds["global"] / queried * 1000
+    row["verify ms"] = auditor.seconds["region"] / queried * 1000
+    row["fp"] = sum(v.verdict == "reject" for v in clean_verdicts)
+    row["clean"] = len(clean_verdicts)
+    row["search"] = f"{index.manifest.search['global']} / {index.manifest.search['keypoints']}"
+    return row
+
+
+def scale(
+    references: Path,
+    photos: dict[str, np.ndarray],
+    sizes: list[int],
+    audits: int,
+    workers: int,
+    baseline: int,
+    keep: Path | None,
+) -> None:
+    """Print the scale table: indexes of distinct references with the planted photos mixed in.
+
+    Per size: build references/s, bytes per reference in RAM (the faiss structures)
+    and on disk, audit images/s at 256 and 512 px (``workers`` threads), global and
+    verification ms per query, planted-poster recall and clean false positives. Then
+    today's flat index against the two-stage one on the first ``baseline`` references.
+    The indexes are kept in ``keep`` (``index_<size>``) for ``--index``.
+    """
+    import distinct_references
+
+    pool = distinct_references.pool_photos()
+    keep = keep or Path(tempfile.mkdtemp(prefix="leakage-bench-index-"))
+    queries = {side: _scale_queries(photos, audits, side) for side in (256, 512)}
+    print(
+        f"\nscale: distinct references (seeded compositions of {len(pool)} package photos, 384-1024 px "
+        f"JPEG) plus the {len(photos)} planted photos; {audits} clean + {audits} planted audits per size "
+        f"and side on {workers} threads; builds on {workers} processes"
+    )
+    print(
+        f"{'refs':>8} {'search (global / keypoints)':38} {'build/s':>7} {'RAM B/ref':>9} {'disk B/ref':>10} "
+        f"{'img/s 256':>9} {'img/s 512':>9} {'global ms':>9} {'verify ms':>9} {'recall':>9} {'clean FP':>9}"
+    )
+    with tempfile.TemporaryDirectory(prefix="leakage-bench-scale-") as tmp:
+        folder = Path(tmp) / "references"
+        shutil.copytree(references, folder)
+        distinct = folder / "distinct"
+        written = 0
+        for size in sizes:
+            distinct_references.write_references(distinct, written, size - len(photos) - written, workers)
+            written = size - len(photos)
+            shutil.rmtree(keep / f"index_{size}", ignore_errors=True)
+            start = time.perf_counter()
+            ReferenceIndex.build(folder, path=keep / f"index_{size}", workers=workers)
+            built = time.perf_counter() - start
+            row = _scale_row(ReferenceIndex.load(keep / f"index_{size}"), queries, built, workers)
+            print(
+                f"{size:>8} {row['search']:38} {row['build']:>7.1f} {row['ram']:>9} {row['disk']:>10} "
+                f"{row['audit 256']:>9.2f} {row['audit 512']:>9.2f} {row['global ms']:>9.2f} "
+                f"{row['verify ms']:>9.2f} {row['hits']:>4}/{row['plants']:<4} "
+                f"{row['fp']:>4}/{row['clean']:<4}",
+                flush=True,
+            )
+        if baseline:
+            _compare_with_baseline(Path(tmp), distinct, queries, baseline, workers)
+
+
+def _compare_with_baseline(root: Path, distinct: Path, queries: dict, count: int, workers: int) -> None:
+    """Today's flat index against the two-stage index on the same ``count`` references and queries."""
+    refs = _first(distinct, count, root / "baseline_refs")
+    query_folder = root / "queries"
+    query_folder.mkdir()
+    for side, (clean, planted) in queries.items():
+        for i, rgb in enumerate(clean[:4] + [p for p, _ in planted[:4]]):
+            cv2.imwrite(str(query_folder / f"q{side}_{i:03d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    old = _baseline(refs, query_folder)
+    start = time.perf_counter()
+    index = ReferenceIndex.build(refs, workers=workers)
+    new = {"build": index.size / (time.perf_counter() - start)}
+    auditor = Auditor(index)
+    for side in (256, 512):
+        images = [read_image(p)[0] for p in sorted(query_folder.glob(f"q{side}_*.png"))]
+        auditor.audit(images[0])
+        _, new[f"audit {side}"] = _audit_rate(auditor, images, workers)
+    print(
+        f"\nagainst today's flat index ({BASELINE_COMMIT}, one process) on the same {old['references']} "
+        f"references and {len(images)} queries per side; two-stage on {workers} processes/threads"
+    )
+    print(f"{'':16} {'flat (base)':>11} {'two-stage':>10} {'ratio':>8}")
+    for key in ("build", "audit 256", "audit 512"):
+        unit = "refs/s" if key == "build" else "img/s"
+        print(f"{key + ' ' + unit:16} {old[key]:>11.2f} {new[key]:>10.2f} {new[key] / old[key]:>7.1f}x")
 
 
 def _predictions(verdict: Verdict) -> dict[str, float]:
@@ -392,8 +557,14 @@ def main() -> None:
     parser.add_argument("--blender-plants", type=int, default=10, help="Blender plants per reference photo")
     parser.add_argument("--blender-size", type=int, default=256, help="Blender render side, px")
     parser.add_argument("--blender-samples", type=int, default=16, help="Cycles samples per pixel")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--audits", type=int, default=40, help="audits per index size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000], help="scale: references")
+    parser.add_argument("--audits", type=int, default=40, help="scale: clean and planted audits per side")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="scale: processes/threads")
+    parser.add_argument("--baseline", type=int, default=100, help="scale: references for the flat baseline")
+    parser.add_argument("--keep", type=Path, help="scale: keep the indexes in this folder")
+    parser.add_argument(
+        "--index", type=Path, help="audit recall, fpr, blender against this index (it must hold the photos)"
+    )
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
     load = os.getloadavg()[0]
@@ -402,9 +573,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         references = Path(tmp)
         _write_references(references)
-        index = ReferenceIndex.build(references)
+        index = ReferenceIndex.build(references)  # the photos: planted and recalled
         photos = {r.id: read_image(references / r.file)[0] for r in index.references}
-        auditor = Auditor(index)
+        audited = index
+        if args.index is not None:
+            audited = ReferenceIndex.load(args.index)
+            print(f"recall, fpr and blender sections audit against {args.index} ({audited.size} references)")
+        auditor = Auditor(audited)
         if "recall" in args.sections:
             recall(auditor, photos, _holdout(), pool)
         if "fpr" in args.sections:
@@ -422,9 +597,9 @@ def main() -> None:
             )
         if "identity" in args.sections:
             identity(auditor, photos)
+        if "scale" in args.sections:
+            scale(references, photos, args.sizes, args.audits, args.workers, args.baseline, args.keep)
     average_precision(pool)
-    if "throughput" in args.sections:
-        throughput(index, args.sizes, args.audits)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if "blender" in args.sections:
         from simulacra.render.blenderproc_adapter import exit_process

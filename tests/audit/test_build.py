@@ -105,7 +105,7 @@ def test_add_appends_without_describing_indexed_references(
     described: list[str] = []
     real = index_module.describe_image
 
-    def counting(path, source, max_pixels, embedder):  # noqa: ANN001, ANN202
+    def counting(path, source, max_pixels, embedder):
         described.append(source.id)
         return real(path, source, max_pixels, embedder)
 
