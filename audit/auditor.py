@@ -247,8 +247,8 @@ class Auditor:
 
     def _ratio_tests(
         self, view: _Orientation, references: list[int]
-    ) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        """Per candidate, matched reference and output geometry rows that pass the ratio test.
+    ) -> list[tuple[int, np.ndarray, np.ndarray, tuple[float, float]]]:
+        """Per candidate, matched reference and output geometry rows that pass the ratio test, and its frame.
 
         The output's keypoints are matched against the union of every candidate's
         keypoints (read from disk), so the ratio test's stand-in rival comes from
@@ -256,18 +256,18 @@ class Auditor:
         Candidates with fewer survivors than the region threshold are dropped, since
         verified inliers are a subset of the survivors.
         """
-        loaded = [(r, *self.index.keypoints(r)[:2]) for r in references]
-        loaded = [(r, g, k) for r, g, k in loaded if len(k) >= 2]
+        loaded = [(r, *self.index.keypoints(r)) for r in references]
+        loaded = [(r, g, k, f) for r, g, k, f in loaded if len(k) >= 2]
         if not loaded:
             return []
-        geometry = np.concatenate([g for _, g, _ in loaded])
-        owner = np.concatenate([np.full(len(k), i) for i, (_, _, k) in enumerate(loaded)])
-        sims, rows = search.knn(view.keypoints, np.concatenate([k for _, _, k in loaded]), NEIGHBOURS)
+        geometry = np.concatenate([g for _, g, _, _ in loaded])
+        owner = np.concatenate([np.full(len(k), i) for i, (_, _, k, _) in enumerate(loaded)])
+        sims, rows = search.knn(view.keypoints, np.concatenate([k for _, _, k, _ in loaded]), NEIGHBOURS)
         survivors = []
-        for i, (reference, _, _) in enumerate(loaded):
+        for i, (reference, _, _, frame) in enumerate(loaded):
             best, passed = ratio_matches(sims, rows, owner, geometry[:, :2], i, self.match_settings)
             if passed.sum() >= max(4, self.thresholds.region_inliers):
-                survivors.append((reference, geometry[best[passed]], view.geometry[passed]))
+                survivors.append((reference, geometry[best[passed]], view.geometry[passed], frame))
         return survivors
 
     def _region(
@@ -282,8 +282,7 @@ class Auditor:
         ]
         # Verify the candidates with most survivors, each against one homography.
         best: tuple[int, int, tuple[int, int, int, int]] | None = None
-        for view, reference, src, dst in sorted(matched, key=lambda m: -len(m[2]))[:VERIFIED]:
-            frame = self.index.keypoints(reference)[2]
+        for view, reference, src, dst, frame in sorted(matched, key=lambda m: -len(m[2]))[:VERIFIED]:
             match = verify(src, dst, frame, self.match_settings)
             if match is not None and (best is None or match.inliers > best[0]):
                 best = (match.inliers, reference, view.box(match, frame))

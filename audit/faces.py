@@ -115,23 +115,30 @@ def _verified(rgb: np.ndarray, candidate: tuple[float, ...]) -> list[tuple[float
     """HOG detections ``(l, t, r, b, score)`` on a crop around ``candidate``, face scaled to 100 px."""
     hog = _models()[0]
     left, top, right, bottom, side = candidate
-    margin = _VERIFY_MARGIN * side
-    height, width = rgb.shape[:2]
-    x0, y0 = int(max(0, left - margin)), int(max(0, top - margin))
-    x1, y1 = int(min(width, right + margin)), int(min(height, bottom + margin))
-    zoom = _VERIFY_SIDE / side
-    crop = cv2.resize(
-        rgb[y0:y1, x0:x1],
-        None,
-        fx=zoom,
-        fy=zoom,
-        interpolation=cv2.INTER_CUBIC if zoom > 1 else cv2.INTER_AREA,
+    crop, (x0, y0), zoom = zoomed_crop(
+        rgb, (left, top, right, bottom), _VERIFY_MARGIN * side, _VERIFY_SIDE / side
     )
-    rects, scores, _ = hog.run(np.ascontiguousarray(crop), 0, _VERIFY_THRESHOLD)
+    rects, scores, _ = hog.run(crop, 0, _VERIFY_THRESHOLD)
     return [
         (x0 + r.left() / zoom, y0 + r.top() / zoom, x0 + r.right() / zoom, y0 + r.bottom() / zoom, s)
         for r, s in zip(rects, scores, strict=True)
     ]
+
+
+def zoomed_crop(
+    rgb: np.ndarray, box: tuple[float, float, float, float], margin: float, zoom: float
+) -> tuple[np.ndarray, tuple[int, int], float]:
+    """``box`` grown by ``margin`` px (clipped), resampled by ``zoom``: the crop, its origin, the zoom.
+
+    Small faces are looked at and embedded at a fixed size; this is that resampling.
+    """
+    left, top, right, bottom = box
+    height, width = rgb.shape[:2]
+    x0, y0 = int(max(0, left - margin)), int(max(0, top - margin))
+    x1, y1 = int(min(width, right + margin)), int(min(height, bottom + margin))
+    interpolation = cv2.INTER_CUBIC if zoom > 1 else cv2.INTER_AREA
+    crop = cv2.resize(rgb[y0:y1, x0:x1], None, fx=zoom, fy=zoom, interpolation=interpolation)
+    return np.ascontiguousarray(crop), (x0, y0), zoom
 
 
 def detect_faces(

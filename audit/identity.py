@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from simulacra.audit.faces import MIN_FACE_PX, SEARCH_SIDE, FaceBox, detect_faces
+from simulacra.audit.faces import MIN_FACE_PX, SEARCH_SIDE, FaceBox, detect_faces, zoomed_crop
 from simulacra.errors import MissingDependency
 
 EMBEDDING_NAME = "dlib-resnet-v1-5pt"
@@ -108,19 +107,9 @@ class FaceEmbedder:
 
         landmarks, recognition = self._load()
         side = max(box.right - box.left, box.bottom - box.top)
-        margin = round(_MARGIN * side) + 2
-        height, width = rgb.shape[:2]
-        x0, y0 = max(0, box.left - margin), max(0, box.top - margin)
-        x1, y1 = min(width, box.right + margin), min(height, box.bottom + margin)
-        zoom = _FACE_SIDE / side
-        crop = cv2.resize(
-            rgb[y0:y1, x0:x1],
-            None,
-            fx=zoom,
-            fy=zoom,
-            interpolation=cv2.INTER_CUBIC if zoom > 1 else cv2.INTER_AREA,
+        crop, (x0, y0), zoom = zoomed_crop(
+            rgb, (box.left, box.top, box.right, box.bottom), round(_MARGIN * side) + 2, _FACE_SIDE / side
         )
-        crop = np.ascontiguousarray(crop)
         rect = dlib.rectangle(
             round((box.left - x0) * zoom),
             round((box.top - y0) * zoom),

@@ -24,6 +24,7 @@ reference without a lookup table in RAM.
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import faiss
@@ -194,13 +195,25 @@ def kind_of(index: Any) -> str:
     return type(index).__name__
 
 
+_single = {"active": 0, "threads": 1}
+_single_lock = threading.Lock()
+
+
 def _one_thread(call: Any) -> Any:
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
+    """Run ``call`` with faiss on one thread; the setting is process-wide, so threads that
+    audit side by side count in and out, and the last one out restores it."""
+    with _single_lock:
+        if _single["active"] == 0:
+            _single["threads"] = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)
+        _single["active"] += 1
     try:
         return call()
     finally:
-        faiss.omp_set_num_threads(threads)
+        with _single_lock:
+            _single["active"] -= 1
+            if _single["active"] == 0:
+                faiss.omp_set_num_threads(_single["threads"])
 
 
 def knn(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
