@@ -3,7 +3,7 @@
 Public surface re-exported here; imports neither bpy nor torch.
 """
 
-from simulacra.audit.auditor import Auditor, SignalScore, Verdict
+from simulacra.audit.auditor import Auditor, ImageAuditor, SignalScore, Verdict
 from simulacra.audit.images import MAX_PIXELS, read_image
 from simulacra.audit.index import ReferenceIndex
 from simulacra.audit.manifest import ReferenceRecord, SkippedFile
@@ -17,6 +17,7 @@ from simulacra.audit.privacy_metrics import (
     identity_leaks,
 )
 from simulacra.audit.references import ReferenceSource, demo_names, write_demo_references
+from simulacra.audit.shards import ShardedAuditor, ShardedIndex, auditor_of, load_index, open_auditor
 from simulacra.audit.thresholds import Thresholds
 
 __all__ = [
@@ -25,18 +26,24 @@ __all__ = [
     "DcrShare",
     "Holdout",
     "IdentityLeaks",
+    "ImageAuditor",
     "ReferenceIndex",
     "ReferenceRecord",
     "ReferenceSource",
+    "ShardedAuditor",
+    "ShardedIndex",
     "ShareEstimate",
     "SignalScore",
     "SkippedFile",
     "Thresholds",
     "Verdict",
+    "auditor_of",
     "dcr_share",
     "demo_names",
     "describe_holdout",
     "identity_leaks",
+    "load_index",
+    "open_auditor",
     "read_image",
     "write_demo_references",
 ]

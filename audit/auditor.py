@@ -15,7 +15,7 @@ Four independent signals, any of which rejects:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from simulacra.audit import descriptors as desc
 from simulacra.audit import search
-from simulacra.audit.identity import FaceEmbedder
+from simulacra.audit.identity import Face, FaceEmbedder
 from simulacra.audit.index import GLOBAL_STRIDE, KEYPOINT_STRIDE, ReferenceIndex
 from simulacra.audit.matching import MatchSettings, RegionMatch, ratio_matches, region_box, verify
 from simulacra.audit.thresholds import Thresholds
@@ -99,13 +99,15 @@ class Verdict(BaseModel):
 
 @dataclass(frozen=True)
 class _Orientation:
-    """The output as is or mirrored, described once for every signal."""
+    """The output as is or mirrored, described once for every signal (and every shard)."""
 
-    gray: np.ndarray
+    shape: tuple[int, int]  # (height, width) of the output
     mirrored: bool
     scale: float  # keypoint image / output
     geometry: np.ndarray
     keypoints: np.ndarray
+    phash: int
+    global_row: np.ndarray
 
     @classmethod
     def both(cls, gray: np.ndarray) -> list[_Orientation]:
@@ -116,20 +118,116 @@ class _Orientation:
             gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         )
         geometry, keypoints = desc.keypoints(small, QUERY_FEATURES)
-        mirrored = desc.mirror_keypoints(geometry, keypoints, small.shape[1])
+        flipped = np.ascontiguousarray(gray[:, ::-1])
         return [
-            cls(gray, False, scale, geometry, keypoints),
-            cls(np.ascontiguousarray(gray[:, ::-1]), True, scale, *mirrored),
+            cls(
+                gray.shape, False, scale, geometry, keypoints, desc.phash(gray), desc.global_descriptor(gray)
+            ),
+            cls(
+                gray.shape,
+                True,
+                scale,
+                *desc.mirror_keypoints(geometry, keypoints, small.shape[1]),
+                desc.phash(flipped),
+                desc.global_descriptor(flipped),
+            ),
         ]
 
     def box(self, match: RegionMatch, frame: tuple[float, float]) -> tuple[int, int, int, int]:
         """Where ``match`` lies in the (unmirrored) output's pixels."""
-        height, width = self.gray.shape
+        height, width = self.shape
         small_wh = (round(width * self.scale), round(height * self.scale))
         x0, y0, x1, y1 = (v / self.scale for v in region_box(match, frame, small_wh))
         if self.mirrored:
             x0, x1 = width - x1, width - x0
         return (min(round(x0), width), min(round(y0), height), min(round(x1), width), min(round(y1), height))
+
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One output described once: what every signal searches with, in any index or shard.
+
+    Holds no pixels and nothing of an index, so it is computed once per output and
+    sent to every shard of a sharded index (see :mod:`simulacra.audit.shards`).
+    """
+
+    shape: tuple[int, int]
+    views: list[_Orientation]
+    faces: list[Face]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one index (or shard) says about one output: each signal's score, where it was found."""
+
+    signals: dict[str, SignalScore]
+    region_box: Box | None = None
+    face_box: Box | None = None
+
+
+def describe(rgb: np.ndarray, embedder: FaceEmbedder | None) -> Query:
+    """Describe an ``HxWx3`` uint8 output for every signal; faces only with an ``embedder``.
+
+    Raises:
+        ValueError: ``rgb`` is not a uint8 image array.
+    """
+    gray = desc.to_gray(rgb)
+    return Query(gray.shape, _Orientation.both(gray), embedder.faces(rgb) if embedder else [])
+
+
+def merge(evidences: list[Evidence]) -> Evidence:
+    """The evidence of one index split in parts: per signal the strongest part (the first on a tie).
+
+    Each part's signals score the output against that part's references only, so the
+    strongest part's score is the score against all of them.
+    """
+    best: dict[str, tuple[SignalScore, int]] = {}
+    for number, evidence in enumerate(evidences):
+        for name, signal in evidence.signals.items():
+            if name not in best or signal.score > best[name][0].score:
+                best[name] = (signal, number)
+    region = best.get("region")
+    face = best.get("face")
+    return Evidence(
+        signals={name: signal for name, (signal, _) in best.items()},
+        region_box=evidences[region[1]].region_box if region else None,
+        face_box=evidences[face[1]].face_box if face else None,
+    )
+
+
+def verdict_of(evidence: Evidence, shape: tuple[int, int], file: str | None = None) -> Verdict:
+    """Reject when any signal fired; the strongest one names the reference and the region."""
+    signals = evidence.signals
+    ratios = {name: s.score / s.threshold for name, s in signals.items()}
+    strongest = max(ratios, key=ratios.__getitem__)
+    fired = [name for name, s in signals.items() if s.fired]
+    signal = max(fired, key=ratios.__getitem__) if fired else None
+    if signal is None:
+        region = None
+    elif signal == "face" and evidence.face_box is not None:
+        region = evidence.face_box
+    elif "region" in fired and evidence.region_box is not None:
+        region = evidence.region_box
+    else:
+        region = (0, 0, shape[1], shape[0])
+    return Verdict(
+        file=file,
+        verdict="reject" if fired else "pass",
+        reference=signals[signal or strongest].reference,
+        score=round(ratios[signal or strongest], 4),
+        signal=signal,
+        signals=signals,
+        region=region,
+    )
+
+
+class ImageAuditor(Protocol):
+    """What the pipeline audits renders with: one index, a sharded one, or shards served elsewhere."""
+
+    def audit(self, rgb: np.ndarray, file: str | None = None) -> Verdict: ...
 
 
 class Auditor:
@@ -156,42 +254,30 @@ class Auditor:
         self.match_settings = MatchSettings()
         self.embedder = FaceEmbedder()
 
+    @property
+    def wants_faces(self) -> bool:
+        """Whether outputs need their faces found: only when the index holds faces."""
+        return bool(self.index.structures["faces"].ntotal)
+
     def audit(self, rgb: np.ndarray, file: str | None = None) -> Verdict:
         """Compare one ``HxWx3`` uint8 RGB output against every reference.
 
         Raises:
             ValueError: ``rgb`` is not a uint8 image array.
         """
-        gray = desc.to_gray(rgb)
-        views = _Orientation.both(gray)
-        signals = {"phash": self._phash(views)}
-        signals["global"], near = self._global(views)
-        signals["region"], box = self._region(views, near)
-        signals["face"], face_box = self._face(rgb)
-        ratios = {name: s.score / s.threshold for name, s in signals.items()}
-        strongest = max(ratios, key=ratios.__getitem__)
-        fired = [name for name, s in signals.items() if s.fired]
-        signal = max(fired, key=ratios.__getitem__) if fired else None
-        if signal is None:
-            region = None
-        elif signal == "face" and face_box is not None:
-            region = face_box
-        elif "region" in fired and box is not None:
-            region = box
-        else:
-            region = (0, 0, gray.shape[1], gray.shape[0])
-        return Verdict(
-            file=file,
-            verdict="reject" if fired else "pass",
-            reference=signals[signal or strongest].reference,
-            score=round(ratios[signal or strongest], 4),
-            signal=signal,
-            signals=signals,
-            region=region,
-        )
+        query = describe(rgb, self.embedder if self.wants_faces else None)
+        return verdict_of(self.evidence(query), query.shape, file)
+
+    def evidence(self, query: Query) -> Evidence:
+        """Every signal's score for a described output against this index."""
+        signals = {"phash": self._phash(query.views)}
+        signals["global"], near = self._global(query.views)
+        signals["region"], box = self._region(query.views, near)
+        signals["face"], face_box = self._face(query.faces)
+        return Evidence(signals, box, face_box)
 
     def _phash(self, views: list[_Orientation]) -> SignalScore:
-        codes = np.array([desc.phash(v.gray) for v in views], ">u8").view(np.uint8).reshape(len(views), 8)
+        codes = np.array([v.phash for v in views], ">u8").view(np.uint8).reshape(len(views), 8)
         differing, refs = search.search(self.index.structures["phash"], codes, 1)
         best = int(np.argmin(differing[:, 0]))
         return SignalScore(
@@ -202,7 +288,7 @@ class Auditor:
 
     def _global(self, views: list[_Orientation]) -> tuple[SignalScore, list[np.ndarray]]:
         """Best exact cosine over the nearest rows; also the references near each orientation."""
-        queries = np.stack([desc.global_descriptor(v.gray) for v in views])
+        queries = np.stack([v.global_row for v in views])
         _, ids = search.search(self.index.structures["global"], queries, GLOBAL_CANDIDATES)
         near = []
         best = (-1.0, 0)
@@ -293,11 +379,10 @@ class Auditor:
             score=inliers, threshold=threshold, reference=self.index.reference(reference).id
         ), box
 
-    def _face(self, rgb: np.ndarray) -> tuple[SignalScore, tuple[int, int, int, int] | None]:
+    def _face(self, faces: list[Face]) -> tuple[SignalScore, Box | None]:
         threshold = round(1.0 - self.thresholds.face_distance, 4)
         structure = self.index.structures["faces"]
-        faces = self.embedder.faces(rgb) if structure.ntotal else []
-        if not faces:
+        if not faces or not structure.ntotal:
             return SignalScore(score=0.0, threshold=threshold), None
         squared, refs = search.search(structure, np.stack([f.embedding for f in faces]), 1)
         face = int(np.argmin(squared[:, 0]))

@@ -20,7 +20,7 @@ import numpy as np
 
 from simulacra.audit import descriptors as desc
 from simulacra.audit import identity
-from simulacra.audit.images import IMAGE_SUFFIXES, read_image
+from simulacra.audit.images import IMAGE_SUFFIXES, decode_image, read_image
 from simulacra.audit.manifest import ReferenceRecord, SkippedFile
 from simulacra.audit.references import SIDECAR, ReferenceSource, read_sidecar
 from simulacra.errors import AssetError, ReferenceIndexError
@@ -117,11 +117,14 @@ def global_rows(gray: np.ndarray) -> np.ndarray:
 
 
 def describe_image(
-    path: Path, source: ReferenceSource, max_pixels: int, embedder: identity.FaceEmbedder
+    path: Path | bytes, source: ReferenceSource, max_pixels: int, embedder: identity.FaceEmbedder
 ) -> Description | SkippedFile:
-    """Describe one reference file, or say why it was skipped (unreadable, too big, too small)."""
+    """Describe one reference file (or its bytes), or say why it was skipped (unreadable, too big)."""
     try:
-        rgb, sha256 = read_image(path, max_pixels)
+        if isinstance(path, bytes):
+            rgb, sha256 = decode_image(path, source.file, max_pixels)
+        else:
+            rgb, sha256 = read_image(path, max_pixels)
         gray = desc.to_gray(rgb)
     except (AssetError, ValueError) as exc:
         return SkippedFile(file=source.file, reason=str(exc))

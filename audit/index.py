@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -60,7 +60,7 @@ from simulacra.audit.manifest import (
 from simulacra.audit.references import ReferenceSource
 from simulacra.audit.store import SEGMENT_SIZE, SEGMENTS, Segment, write_segment
 from simulacra.audit.thresholds import Thresholds
-from simulacra.errors import ReferenceIndexError
+from simulacra.errors import NoReferences, ReferenceIndexError
 
 log = logging.getLogger(__name__)
 
@@ -151,35 +151,42 @@ def _describe_in_worker(item: tuple[Path, ReferenceSource, int]) -> Description 
     return describe_image(path, source, max_pixels, _worker_embedder)
 
 
+DescribeItem = tuple[Path, ReferenceSource, int]  # file, its record, max pixels
+# Describes items in order, one result per item: in this process, on worker processes or on Ray.
+Describer = Callable[[list[DescribeItem]], Iterator[Description | SkippedFile]]
+Select = Callable[[ReferenceSource], bool]  # which of a folder's references an index takes
+
+
+def describe_locally(workers: int) -> Describer:
+    """A describer on ``workers`` processes (in this process for one worker or few files)."""
+
+    def describe(items: list[DescribeItem]) -> Iterator[Description | SkippedFile]:
+        if workers <= 1 or len(items) < _PARALLEL_FROM:
+            embedder = FaceEmbedder()
+            yield from (describe_image(p, s, m, embedder) for p, s, m in items)
+            return
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
+            yield from pool.map(_describe_in_worker, items, chunksize=4)
+
+    return describe
+
+
 def _describe_all(
     ingest: _Ingest,
     todo: list[tuple[Path, ReferenceSource]],
     max_pixels: int,
-    workers: int,
+    describer: Describer,
     progress: Callable[[], None],
 ) -> None:
-    """Describe ``todo`` in order, on ``workers`` processes when there are enough files.
-
-    Files whose id is already indexed are skipped without being read.
-    """
+    """Describe ``todo`` in order with ``describer``; files whose id is indexed are skipped unread."""
     for _, source in todo:
         if source.id in ingest.known_ids:
             ingest.take(SkippedFile(file=source.file, reason=f"id {source.id!r} is already indexed"), source)
             progress()
     items = [(path, source, max_pixels) for path, source in todo if source.id not in ingest.known_ids]
-    if workers <= 1 or len(items) < _PARALLEL_FROM:
-        embedder = FaceEmbedder()
-        results = (describe_image(p, s, m, embedder) for p, s, m in items)
-        for (_, source, _), described in zip(items, results, strict=True):
-            ingest.take(described, source)
-            progress()
-        return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        for (_, source, _), described in zip(
-            items, pool.map(_describe_in_worker, items, chunksize=4), strict=True
-        ):
-            ingest.take(described, source)
-            progress()
+    for (_, source, _), described in zip(items, describer(items), strict=True):
+        ingest.take(described, source)
+        progress()
 
 
 class ReferenceIndex:
@@ -272,6 +279,8 @@ class ReferenceIndex:
         max_pixels: int = MAX_PIXELS,
         path: Path | str | None = None,
         workers: int = 1,
+        describer: Describer | None = None,
+        select: Select | None = None,
     ) -> ReferenceIndex:
         """Index every image under ``directory`` (recursively); keep descriptors only.
 
@@ -280,11 +289,14 @@ class ReferenceIndex:
         ``.NAME.partial`` folder; without it, it lives in a scratch folder until
         :meth:`save`. Unreadable images and images whose header exceeds
         ``max_pixels`` are skipped with a warning and listed in :meth:`info`.
-        ``progress(done, total)`` is called after each file.
+        ``progress(done, total)`` is called after each file. Files are described on
+        ``workers`` processes, or by ``describer`` (e.g. on a Ray cluster); with
+        ``select``, only the references it takes are indexed (one shard's).
 
         Raises:
-            ReferenceIndexError: no folder, a bad sidecar, no readable image at all, or
-                ``path`` holds something that is not an index.
+            NoReferences: no readable reference image at all.
+            ReferenceIndexError: no folder, a bad sidecar, or ``path`` holds something
+                that is not an index.
         """
         root = _source_folder(directory)
         target = Path(path) if path is not None else None
@@ -292,7 +304,7 @@ class ReferenceIndex:
             _check_target(target)
         scratch = None if target else tempfile.TemporaryDirectory(prefix="simulacra-index-")
         staging = target.with_name(f".{target.name}.partial") if target else Path(scratch.name)
-        found, listed_missing = sources(root)
+        found, listed_missing = _selected(sources(root), select)
         state = _resume_state(staging, root, max_pixels)
         state.skipped = listed_missing
         segments = [Segment.open(staging, s) for s in state.segments]
@@ -309,12 +321,12 @@ class ReferenceIndex:
         ingest.on_commit = checkpoint
         todo = [(p, s) for p, s in found if s.file not in done_files]
         counter = _counter(progress, len(found), len(found) - len(todo))
-        _describe_all(ingest, todo, max_pixels, workers, counter)
+        _describe_all(ingest, todo, max_pixels, describer or describe_locally(workers), counter)
         ingest.commit()
         if not any(s.references for s in ingest.segments):
             skipped = sum(len(Segment.open(staging, s).skipped()) for s in ingest.segments)
             shutil.rmtree(staging, ignore_errors=True)
-            raise ReferenceIndexError(f"{root}: no readable reference images ({skipped} skipped)")
+            raise NoReferences(f"{root}: no readable reference images ({skipped} skipped)")
         index = cls._finish(staging, ingest.segments, state.skipped, thresholds or Thresholds(), scratch)
         (staging / _BUILD_STATE).unlink(missing_ok=True)
         if target is None:
@@ -329,6 +341,8 @@ class ReferenceIndex:
         *,
         max_pixels: int = MAX_PIXELS,
         workers: int = 1,
+        describer: Describer | None = None,
+        select: Select | None = None,
     ) -> tuple[ReferenceIndex, int]:
         """Append every new image under ``directory`` to this index, in its folder.
 
@@ -336,13 +350,14 @@ class ReferenceIndex:
         into the search structures (which are rebuilt from the stored descriptors
         only when the size calls for another kind). Images already indexed (same id
         or same sha256) and unreadable ones are skipped with a warning. Returns the
-        updated index and how many references were added.
+        updated index and how many references were added. ``workers``, ``describer``
+        and ``select`` are as for :meth:`build`.
 
         Raises:
             ReferenceIndexError: no folder, or a bad sidecar.
         """
         root = _source_folder(directory)
-        found, listed_missing = sources(root)
+        found, listed_missing = _selected(sources(root), select)
         records = self.references
         ingest = _Ingest(
             self.root,
@@ -350,7 +365,8 @@ class ReferenceIndex:
             {r.id for r in records},
             {r.sha256: r.id for r in records},
         )
-        _describe_all(ingest, found, max_pixels, workers, _counter(progress, len(found), 0))
+        counter = _counter(progress, len(found), 0)
+        _describe_all(ingest, found, max_pixels, describer or describe_locally(workers), counter)
         ingest.commit()
         if ingest.added == 0 and len(ingest.segments) == len(self.manifest.segments):
             return self, 0
@@ -572,6 +588,18 @@ def _grow_or_build(
             search.add(structure, *_vectors(name, segment, int(start)))
         structures[name] = structure
     return structures
+
+
+def _selected(
+    listed: tuple[list[tuple[Path, ReferenceSource]], list[SkippedFile]], select: Select | None
+) -> tuple[list[tuple[Path, ReferenceSource]], list[SkippedFile]]:
+    """The listed files ``select`` takes (a listed-but-missing file is kept by the shard of its id)."""
+    found, missing = listed
+    if select is None:
+        return found, missing
+    return [(p, s) for p, s in found if select(s)], [
+        m for m in missing if select(ReferenceSource(id=m.file, file=m.file))
+    ]
 
 
 def _source_folder(directory: Path | str) -> Path:

@@ -26,6 +26,10 @@ class ReferenceIndexError(SimulacraError):
     """A reference index is missing, corrupt, or was built for other descriptors."""
 
 
+class NoReferences(ReferenceIndexError):
+    """A reference folder (or one shard's part of it) holds no readable image."""
+
+
 class OutputError(SimulacraError):
     """The output folder cannot be used without overwriting earlier work."""
 

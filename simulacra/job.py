@@ -24,7 +24,8 @@ from simulacra.assets_manifest import (
     load_policy,
     sha256_of,
 )
-from simulacra.audit import Auditor, ReferenceIndex
+from simulacra.audit import ImageAuditor
+from simulacra.audit.shards import open_auditor
 from simulacra.dataset.jobfile import JOB_FILE, JobRecord, installed_versions
 from simulacra.scenes import SceneSpec, spec_from_dict
 
@@ -85,7 +86,7 @@ class PreparedJob:
     """A job whose inputs were all checked, with its auditor loaded (None without an index)."""
 
     job: Job
-    auditor: Auditor | None
+    auditor: ImageAuditor | None
     admission: Admission
     refiner: Refiner | None = None
     refiner_sha256: str | None = None
@@ -163,7 +164,7 @@ def load_stages(job: Job) -> PreparedJob:
     :func:`~simulacra.generate.pipeline.prepare_job`). Writes nothing.
     """
     admission = admit(job.manifest, job.policy or load_policy(), job.purpose)
-    auditor = Auditor(ReferenceIndex.load(job.index_path)) if job.index_path else None
+    auditor = open_auditor(job.index_path) if job.index_path else None
     refiner, refiner_hash = None, None
     if job.refine is not None:  # torch loads only for jobs that refine
         from simulacra.refine.refiner import load_refiner, weights_path

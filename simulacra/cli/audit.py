@@ -19,6 +19,9 @@ from typer.core import TyperGroup
 from simulacra.cli.console import err, progress_bars
 
 CORES = os.cpu_count() or 1  # default for --workers and --threads
+RAY_OPTION = typer.Option(
+    help="Run on a Ray cluster: its address, 'auto' (the running one) or 'local' (start one here)."
+)
 
 if TYPE_CHECKING:
     import click
@@ -49,6 +52,10 @@ def index_build(
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Index folder to write.")],
     workers: Annotated[int, typer.Option(min=1, help="Processes describing references.")] = CORES,
+    shards: Annotated[
+        int, typer.Option(min=1, help="Split the index by reference id into this many shards.")
+    ] = 1,
+    ray: Annotated[str | None, RAY_OPTION] = None,
 ) -> None:
     """Index real reference images: descriptors and hashes only, never the images.
 
@@ -57,9 +64,10 @@ def index_build(
     from simulacra.generate.audit_folder import build_index
 
     with progress_bars("indexing") as (update,):
-        index = build_index(directory, out, progress=update, workers=workers)
+        index = build_index(directory, out, progress=update, workers=workers, shards=shards, ray=ray)
     info = index.info()
-    err.print(f"indexed {info['references']} references into {out}, skipped {len(info['skipped'])}")
+    where = f" in {shards} shards" if shards > 1 else ""
+    err.print(f"indexed {info['references']} references into {out}{where}, skipped {len(info['skipped'])}")
 
 
 @index_app.command("add")
@@ -67,25 +75,24 @@ def index_add(
     index: Annotated[Path, typer.Argument(help="Index folder to extend (rewritten in place).")],
     directory: Annotated[Path, typer.Argument(help="Folder of further real reference images.")],
     workers: Annotated[int, typer.Option(min=1, help="Processes describing references.")] = CORES,
+    ray: Annotated[str | None, RAY_OPTION] = None,
 ) -> None:
     """Add references to an index; indexed images are not described again, nor skipped ones."""
     from simulacra.generate.audit_folder import extend_index
 
     with progress_bars("indexing") as (update,):
-        extended, added, skipped = extend_index(index, directory, progress=update, workers=workers)
+        extended, added, skipped = extend_index(index, directory, progress=update, workers=workers, ray=ray)
     info = extended.info()
-    err.print(
-        f"added {added} references to {index}: {info['references']} in all, "
-        f"search {info['search']['global']}, skipped {skipped}"
-    )
+    search = f", search {info['search']['global']}" if "search" in info else f", {info['shards']} shards"
+    err.print(f"added {added} references to {index}: {info['references']} in all{search}, skipped {skipped}")
 
 
 @index_app.command("info")
 def index_info(index: Annotated[Path, typer.Argument(help="Index folder.")]) -> None:
     """Print an index's summary as JSON."""
-    from simulacra.audit import ReferenceIndex
+    from simulacra.audit import load_index
 
-    typer.echo(json.dumps(ReferenceIndex.load(index).info(), indent=2))
+    typer.echo(json.dumps(load_index(index).info(), indent=2))
 
 
 @audit_app.command("images")
@@ -111,13 +118,14 @@ def audit_images(
         typer.Option("--summary", help="Also write flag rates, identity-leak rate, DCR share here (JSON)."),
     ] = None,
     threads: Annotated[int, typer.Option(min=1, help="Images audited side by side.")] = CORES,
+    ray: Annotated[str | None, RAY_OPTION] = None,
 ) -> None:
     """Audit images against a reference index; exit 1 if any is rejected."""
     from simulacra.generate.audit_folder import DCR_NOTE, audit_folder, check_report_references, write_audit
 
     check_report_references(show_references, references)
     with progress_bars("auditing", transient=True) as (update,):
-        audit = audit_folder(index, directory, holdout=holdout, progress=update, threads=threads)
+        audit = audit_folder(index, directory, holdout=holdout, progress=update, threads=threads, ray=ray)
     write_audit(
         audit,
         json_out,

@@ -15,14 +15,15 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from simulacra.dataset.layout import record_file
 from simulacra.dataset.records import ImageOutcome, commit, outcome_files
-from simulacra.errors import FarmError, RenderError
+from simulacra.errors import RenderError
 from simulacra.farm.options import FarmOptions
+from simulacra.farm.ray_audit import RemoteAuditor, ShardFleet, connect
 from simulacra.farm.supervisor import Supervisor
 from simulacra.job import Job, PreparedJob, WorkItem, load_stages
 from simulacra.work.unit import Rendered, render_image, rss_mb
@@ -34,10 +35,14 @@ _POLL_S = 0.5
 class RenderActor:
     """A Ray actor's state: one job's stages and a renderer, for the actor's whole life."""
 
-    def __init__(self, job: Job, threads: int):
+    def __init__(self, job: Job, threads: int, shards: tuple[list[Any], bool] | None = None):
         from simulacra.render import Renderer, RenderSettings
 
-        self._prepared = load_stages(job)
+        if shards is None:
+            self._prepared = load_stages(job)
+        else:  # a sharded index, served by the shard actors: audit through them
+            unaudited = load_stages(replace(job, index_path=None))
+            self._prepared = replace(unaudited, job=job, auditor=RemoteAuditor(*shards))
         self._items = {item.image_index: item for item in job.items}
         settings = RenderSettings(job.device, threads)
         self._renderer = Renderer(job.manifest, job.manifest.categories(), settings).__enter__()
@@ -63,20 +68,6 @@ class _Actor:
     since: float = 0.0
 
 
-def connect(address: str) -> None:
-    """Join the Ray cluster at ``address`` ("auto": the running one), or start one here ("local")."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    try:
-        ray.init(
-            address=None if address == "local" else address, include_dashboard=False, log_to_driver=False
-        )
-    except ConnectionError as error:
-        raise FarmError(f"--ray {address}: cannot reach a Ray cluster ({error})") from None
-
-
 def render_on_ray(
     prepared: PreparedJob,
     items: Sequence[WorkItem],
@@ -88,25 +79,43 @@ def render_on_ray(
     """Render ``items`` on ``options.workers`` Ray actors; the driver commits each image into ``root``."""
     connect(options.ray or "auto")
     ledger = Supervisor(root, items, options.max_failures, on_image)
-    fleet = _Fleet(prepared.job, options, min(options.workers or 1, len(ledger.pending)))
+    servers = _shard_servers(prepared)
     try:
-        while ledger.pending or fleet.busy():
-            fleet.assign(ledger)
-            fleet.collect(ledger, root)
+        shards = (servers.handles, servers.wants_faces) if servers else None
+        fleet = _Fleet(prepared.job, options, min(options.workers or 1, len(ledger.pending)), shards)
+        try:
+            while ledger.pending or fleet.busy():
+                fleet.assign(ledger)
+                fleet.collect(ledger, root)
+        finally:
+            fleet.stop()
     finally:
-        fleet.stop()
+        if servers:
+            servers.stop()
     return ledger.rendered()
+
+
+def _shard_servers(prepared: PreparedJob) -> ShardFleet | None:
+    """With a sharded index, one Ray actor serving each shard to every render actor."""
+    from simulacra.audit.shards import ShardedAuditor
+
+    if not isinstance(prepared.auditor, ShardedAuditor):
+        return None
+    index = prepared.auditor.index
+    return ShardFleet(index.shard_paths(), prepared.auditor.thresholds)
 
 
 class _Fleet:
     """The job's Ray actors: started and checked ready, given images, collected, replaced, stopped."""
 
-    def __init__(self, job: Job, options: FarmOptions, count: int):
+    def __init__(
+        self, job: Job, options: FarmOptions, count: int, shards: tuple[list[Any], bool] | None = None
+    ):
         import ray
         from ray.exceptions import RayActorError, RayTaskError
 
         gpu = job.device in ("cuda", "optix")
-        self._job, self._options = job, options
+        self._job, self._options, self._shards = job, options, shards
         self._remote = ray.remote(RenderActor).options(
             num_cpus=0 if gpu else max(options.threads_per_worker, 1),
             num_gpus=1 if gpu else 0,
@@ -120,7 +129,7 @@ class _Fleet:
             raise RenderError(f"a Ray render actor could not start: {_last_line(error)}") from None
 
     def _spawn(self) -> Any:
-        return self._remote.remote(self._job, self._options.threads_per_worker)
+        return self._remote.remote(self._job, self._options.threads_per_worker, self._shards)
 
     def busy(self) -> bool:
         return any(a.image is not None for a in self.actors)

@@ -18,13 +18,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulacra.assets_manifest import sha256_of
-from simulacra.audit import Auditor, DcrShare, ReferenceIndex, Verdict, read_image
+from simulacra.audit import (
+    DcrShare,
+    ImageAuditor,
+    ReferenceIndex,
+    ShardedIndex,
+    Verdict,
+    auditor_of,
+    load_index,
+    read_image,
+)
 from simulacra.audit.privacy_metrics import flag_rates, identity_leaks
 from simulacra.errors import AssetError, ReferenceIndexError, UsageError
 from simulacra.evaluation.dcr import holdout_of, share_of
 
 if TYPE_CHECKING:
     from simulacra.audit.fit import SignalFit
+    from simulacra.audit.index import Describer
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +56,7 @@ def image_files(target: Path) -> list[Path]:
 
 
 def audit_files(
-    auditor: Auditor, target: Path, progress: Progress | None = None, *, threads: int = 1
+    auditor: ImageAuditor, target: Path, progress: Progress | None = None, *, threads: int = 1
 ) -> tuple[list[Verdict], list[str]]:
     """Audit one file (a bad one raises) or every image in a folder (bad ones are skipped).
 
@@ -83,7 +93,7 @@ def audit_files(
 class FolderAudit:
     """Every verdict on a folder's images, the files skipped, and the DCR share when asked for."""
 
-    index: ReferenceIndex
+    index: ReferenceIndex | ShardedIndex
     base: Path  # the folder verdicts' file names are relative to
     verdicts: list[Verdict]
     skipped: list[str]
@@ -114,19 +124,46 @@ def audit_folder(
     holdout: Path | None = None,
     progress: Progress | None = None,
     threads: int = 1,
+    ray: str | None = None,
 ) -> FolderAudit:
     """Audit ``target`` (a file or folder) against ``index``; with ``holdout``, the DCR share too.
 
-    A bad hold-out is refused before any image is audited.
+    With ``ray`` (an address, "auto" or "local") the index's shards are served by Ray
+    actors and the images described on the cluster; the verdicts are those of this
+    process. A bad hold-out is refused before any image is audited.
     """
-    loaded = ReferenceIndex.load(index)
+    if ray is not None:
+        return _audit_on_ray(index, target, holdout, progress, ray)
+    loaded = load_index(index)
+    if holdout is not None and isinstance(loaded, ShardedIndex):
+        raise UsageError("--holdout: the DCR share is not computed against a sharded index yet")
     described = holdout_of(loaded, holdout) if holdout is not None else None
-    verdicts, skipped = audit_files(Auditor(loaded), target, progress, threads=threads)
+    verdicts, skipped = audit_files(auditor_of(loaded), target, progress, threads=threads)
     base = target if target.is_dir() else target.parent
     dcr = None
     if described is not None and verdicts:
         dcr = share_of((read_image(base / v.file)[0] for v in verdicts if v.file), loaded, described)
     return FolderAudit(loaded, base, verdicts, skipped, dcr)
+
+
+def _audit_on_ray(
+    index: Path, target: Path, holdout: Path | None, progress: Progress | None, address: str
+) -> FolderAudit:
+    """:func:`audit_folder` with the shards on Ray actors (an unsharded index is one shard)."""
+    from simulacra.farm.ray_audit import audit_on_ray
+
+    if holdout is not None:
+        raise UsageError("--holdout: the DCR share is not computed on Ray yet; audit without --ray")
+    loaded = load_index(index)
+    shards = loaded.shard_paths() if isinstance(loaded, ShardedIndex) else [index]
+    files = image_files(target)
+    base = target if target.is_dir() else target.parent
+    results = audit_on_ray(shards, loaded.thresholds, files, base, address, progress)
+    if target.is_file() and isinstance(results[0], str):
+        raise AssetError(f"{target}: cannot audit ({results[0]})")
+    verdicts = [r for r in results if not isinstance(r, str)]
+    skipped = [r for r in results if isinstance(r, str)]
+    return FolderAudit(loaded, base, verdicts, skipped, None)
 
 
 def write_audit(
@@ -174,8 +211,8 @@ def calibrate(
     """
     from simulacra.audit.fit import fit
 
-    loaded = ReferenceIndex.load(index)
-    auditor = Auditor(loaded)
+    loaded = load_index(index)
+    auditor = auditor_of(loaded)
     known = {r.sha256 for r in loaded.references}
     for path in image_files(holdout):  # a hold-out image that is in the index is a positive
         if sha256_of(path) in known:
@@ -185,31 +222,57 @@ def calibrate(
         verdicts, _ = audit_files(auditor, folder, progress(label))
         negatives += verdicts
     thresholds, fits = fit(negatives, loaded.thresholds, fpr)
-    loaded.with_thresholds(thresholds).save(index)
+    updated = loaded.with_thresholds(thresholds)  # a sharded index writes its shards itself
+    if isinstance(updated, ReferenceIndex):
+        updated.save(index)
     return fits
 
 
 def build_index(
-    directory: Path, out: Path, progress: Progress | None = None, *, workers: int = 1
-) -> ReferenceIndex:
+    directory: Path,
+    out: Path,
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
+    shards: int = 1,
+    ray: str | None = None,
+) -> ReferenceIndex | ShardedIndex:
     """``index build``: index the real images below ``directory`` into the new folder ``out``.
 
-    Described on ``workers`` processes; an interrupted build of the same folder into
-    the same ``out`` resumes where it stopped (from ``.OUT.partial``).
+    Described on ``workers`` processes, or on the Ray cluster at ``ray``; with
+    ``shards`` > 1, split by reference id (see :mod:`simulacra.audit.shards`). An
+    interrupted build of the same folder into the same ``out`` resumes where it
+    stopped (from ``.OUT.partial``).
     """
     from simulacra.dataset.staging import check_output_folder
 
     if not directory.is_dir():
         raise ReferenceIndexError(f"reference folder {directory} does not exist")
     check_output_folder(out)
-    return ReferenceIndex.build(directory, progress=progress, path=out, workers=workers)
+    describer = _describer(ray)
+    if shards > 1:
+        return ShardedIndex.build(directory, out, shards, progress, workers=workers, describer=describer)
+    return ReferenceIndex.build(directory, progress=progress, path=out, workers=workers, describer=describer)
 
 
 def extend_index(
-    index: Path, directory: Path, progress: Progress | None = None, *, workers: int = 1
-) -> tuple[ReferenceIndex, int, int]:
+    index: Path,
+    directory: Path,
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
+    ray: str | None = None,
+) -> tuple[ReferenceIndex | ShardedIndex, int, int]:
     """``index add``: add the references below ``directory``; returns (index, added, newly skipped)."""
-    loaded = ReferenceIndex.load(index)
-    skipped_before = len(loaded.manifest.skipped)
-    extended, added = loaded.add(directory, progress=progress, workers=workers)
-    return extended, added, len(extended.manifest.skipped) - skipped_before
+    loaded = load_index(index)
+    skipped_before = len(loaded.info()["skipped"])
+    extended, added = loaded.add(directory, progress=progress, workers=workers, describer=_describer(ray))
+    return extended, added, len(extended.info()["skipped"]) - skipped_before
+
+
+def _describer(ray: str | None) -> Describer | None:
+    if ray is None:
+        return None
+    from simulacra.farm.ray_audit import ray_describer
+
+    return ray_describer(ray)
