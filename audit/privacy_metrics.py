@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
@@ -36,6 +36,9 @@ from simulacra.audit.collect import global_rows
 from simulacra.audit.images import IMAGE_SUFFIXES, MAX_PIXELS, read_image
 from simulacra.audit.index import ReferenceIndex
 from simulacra.errors import AssetError
+
+if TYPE_CHECKING:
+    from simulacra.audit.shards import ShardedIndex
 
 SIGNALS = ("phash", "global", "region", "face")
 
@@ -274,7 +277,11 @@ def _nearest(queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def dcr_share(
-    outputs: np.ndarray, index: ReferenceIndex, holdout: Holdout, *, rng: np.random.Generator
+    outputs: np.ndarray,
+    index: ReferenceIndex | ShardedIndex,
+    holdout: Holdout,
+    *,
+    rng: np.random.Generator,
 ) -> DcrShare:
     """Share of ``outputs`` (global descriptors) nearer the index's references than the hold-out.
 

@@ -103,6 +103,16 @@ class ShardedIndex:
         """Every shard's records, shard after shard."""
         return [record for shard in self.shards for record in shard.references]
 
+    def global_rows(self, references: np.ndarray) -> np.ndarray:
+        """Exact global rows ``(n, crops, dim)`` of references numbered shard after shard."""
+        starts = np.cumsum([0, *(shard.size for shard in self.shards)])
+        numbers = np.asarray(references, np.int64)
+        owner = np.searchsorted(starts, numbers, side="right") - 1
+        rows = [shard.global_rows(numbers[owner == k] - starts[k]) for k, shard in enumerate(self.shards)]
+        out = np.concatenate(rows)
+        order = np.argsort(np.concatenate([np.flatnonzero(owner == k) for k in range(len(self.shards))]))
+        return out[order]
+
     def shard_paths(self) -> list[Path]:
         """The folder of every shard that holds references, in shard order."""
         return [self.root / name for name in self.manifest.shards if name is not None]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulacra.audit import DcrShare, ReferenceIndex, dcr_share, describe_holdout
+from simulacra.audit import DcrShare, ReferenceIndex, ShardedIndex, dcr_share, describe_holdout, load_index
 from simulacra.audit.privacy_metrics import Holdout, output_descriptors
 from simulacra.dataset.reader import read_coco, read_rgb
 from simulacra.errors import AssetError
@@ -21,7 +21,7 @@ from simulacra.errors import AssetError
 DCR_SEED = 0  # subsamples the larger of index and hold-out to equal numbers; fixed so reruns agree
 
 
-def holdout_of(index: ReferenceIndex, holdout: Path) -> Holdout:
+def holdout_of(index: ReferenceIndex | ShardedIndex, holdout: Path) -> Holdout:
     """Describe the hold-out folder; an image that is in the index is refused (it is a member)."""
     try:
         return describe_holdout(holdout, exclude_sha256=frozenset(r.sha256 for r in index.references))
@@ -29,7 +29,9 @@ def holdout_of(index: ReferenceIndex, holdout: Path) -> Holdout:
         raise AssetError(f"--holdout {exc}") from exc
 
 
-def share_of(images: Iterable[np.ndarray], index: ReferenceIndex, holdout: Holdout) -> DcrShare:
+def share_of(
+    images: Iterable[np.ndarray], index: ReferenceIndex | ShardedIndex, holdout: Holdout
+) -> DcrShare:
     """The DCR share of ``images`` (RGB) against the index's references and the described hold-out."""
     outputs = output_descriptors(images)
     return dcr_share(outputs, index, holdout, rng=np.random.default_rng(DCR_SEED))
@@ -37,6 +39,6 @@ def share_of(images: Iterable[np.ndarray], index: ReferenceIndex, holdout: Holdo
 
 def dataset_dcr(dataset: Path, index: Path, holdout: Path) -> DcrShare:
     """The DCR share of a dataset's images (in COCO order)."""
-    loaded = ReferenceIndex.load(index)
+    loaded = load_index(index)
     described = holdout_of(loaded, holdout)
     return share_of((read_rgb(dataset, image) for image in read_coco(dataset)["images"]), loaded, described)

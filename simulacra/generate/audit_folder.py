@@ -135,8 +135,6 @@ def audit_folder(
     if ray is not None:
         return _audit_on_ray(index, target, holdout, progress, ray)
     loaded = load_index(index)
-    if holdout is not None and isinstance(loaded, ShardedIndex):
-        raise UsageError("--holdout: the DCR share is not computed against a sharded index yet")
     described = holdout_of(loaded, holdout) if holdout is not None else None
     verdicts, skipped = audit_files(auditor_of(loaded), target, progress, threads=threads)
     base = target if target.is_dir() else target.parent

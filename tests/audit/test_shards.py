@@ -125,3 +125,23 @@ def test_killed_sharded_build_keeps_its_finished_shards(
     index = ShardedIndex.build(workspace / "refs", out, SHARDS)
     assert not set(described) & first
     assert sorted(r.id for r in index.references) == ids
+
+
+def test_dcr_share_against_shards_equals_one_index(workspace: Path, sharded: Path, tmp_path: Path) -> None:
+    """With as many hold-out images as references every member is compared: the same share."""
+    holdout = tmp_path / "holdout"
+    holdout.mkdir()
+    for i in range(4):
+        rng = np.random.default_rng([13, i])
+        cv2.imwrite(str(holdout / f"h{i}.png"), tabletop(rng, procedural_poster(rng)).rgb[..., ::-1])
+    single = workspace / "single"
+    if not single.exists():
+        assert run(["index", "build", str(workspace / "refs"), "-o", str(single)]) == 0
+    shares = []
+    for index in (single, sharded):
+        summary = tmp_path / f"{index.name}.json"
+        verdicts = tmp_path / "verdicts.json"
+        args = ["audit", str(workspace / "renders"), "--index", str(index), "--json", str(verdicts)]
+        run([*args, "--holdout", str(holdout), "--summary", str(summary)])
+        shares.append(json.loads(summary.read_text())["dcr"])
+    assert shares[0] is not None and shares[0] == shares[1]
