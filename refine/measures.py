@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from simulacra.audit import Auditor, ReferenceIndex, Verdict
+from simulacra.audit import ReferenceIndex, ShardedIndex, Verdict, auditor_of
 
 EDGE_THRESHOLDS = (50, 150)
 BAND = 3  # pixels either side of a mask outline
@@ -155,7 +155,9 @@ def summarize_agreement(per_image: Sequence[dict[str, float | None]], files: Seq
 
 
 def memorization(
-    refined: Iterable[np.ndarray], reference: Path | ReferenceIndex, files: Iterable[str] | None = None
+    refined: Iterable[np.ndarray],
+    reference: Path | ReferenceIndex | ShardedIndex,
+    files: Iterable[str] | None = None,
 ) -> list[Verdict]:
     """The auditor's verdicts on ``refined``, against a loaded index or one built from a real folder.
 
@@ -165,7 +167,8 @@ def memorization(
     Raises:
         ReferenceIndexError: ``reference`` is a folder that is missing or holds no readable image.
     """
-    index = reference if isinstance(reference, ReferenceIndex) else ReferenceIndex.build(reference)
-    auditor = Auditor(index)
+    if not isinstance(reference, ReferenceIndex | ShardedIndex):
+        reference = ReferenceIndex.build(reference)
+    auditor = auditor_of(reference)
     names = iter(files) if files is not None else map(str, count())
     return [auditor.audit(image, file=next(names)) for image in refined]

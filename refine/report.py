@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from simulacra.assets_manifest import sha256_of
-from simulacra.audit import ReferenceIndex, read_image
+from simulacra.audit import ReferenceIndex, ShardedIndex, load_index, read_image
 from simulacra.errors import AssetError, RefineError
 from simulacra.refine.apply import apply_folder
 from simulacra.refine.imageset import image_files
@@ -81,7 +81,7 @@ def refine_with_report(
         raise RefineError(f"output folder {out} already exists; refined images go to a new folder")
     folder = locate_renders(directory, inputs.masks)
     real = _real_files(inputs.real, len(folder.files))
-    index = ReferenceIndex.load(inputs.index) if inputs.index is not None else None
+    index = load_index(inputs.index) if inputs.index is not None else None
     report: dict[str, Any] = {
         "format": FORMAT,
         "format_version": 1,
@@ -199,7 +199,11 @@ def _realism(
 
 
 def _memorization(
-    folder: RenderFolder, staging: Path, index: ReferenceIndex, index_dir: Path | None, tick: _Ticks
+    folder: RenderFolder,
+    staging: Path,
+    index: ReferenceIndex | ShardedIndex,
+    index_dir: Path | None,
+    tick: _Ticks,
 ) -> dict[str, Any]:
     names = [folder.output_name(p) for p in folder.files]
 

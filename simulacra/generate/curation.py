@@ -16,7 +16,7 @@ from simulacra.assets_manifest import AssetRecord, Manifest
 from simulacra.assets_manifest.adding import AddRequest, Inspectors, add_assets
 from simulacra.assets_manifest.records import AssetKind, Screening
 from simulacra.assets_manifest.validation import FileFacts, load_hdri
-from simulacra.audit import Auditor, read_image
+from simulacra.audit import ImageAuditor, read_image
 from simulacra.audit.faces import detect_faces, to_display_rgb
 
 
@@ -35,7 +35,7 @@ def blend_facts(path: Path) -> FileFacts:
     return FileFacts(bounds=report.bounds, embedded_scripts=report.scripts)
 
 
-def screening_for(path: Path, kind: AssetKind, auditor: Auditor | None = None) -> Screening:
+def screening_for(path: Path, kind: AssetKind, auditor: ImageAuditor | None = None) -> Screening:
     """Detect faces in an image or HDRI file; with an auditor, name the reference it matches."""
     if kind == "hdri":
         rgb = to_display_rgb(load_hdri(path))
@@ -50,7 +50,7 @@ def screening_for(path: Path, kind: AssetKind, auditor: Auditor | None = None) -
     return Screening(faces=len(faces), matched_reference=matched)
 
 
-def rescreened(record: AssetRecord, path: Path, auditor: Auditor | None) -> AssetRecord:
+def rescreened(record: AssetRecord, path: Path, auditor: ImageAuditor | None) -> AssetRecord:
     """The record after screening its file again; an earlier review is kept if nothing new was found."""
     found = screening_for(path, record.kind, auditor)
     review = record.screening.review if record.screening else None
@@ -74,10 +74,10 @@ def screen_manifest(root: Path, index: Path | None) -> tuple[AssetRecord, ...]:
     """
     from simulacra.assets_manifest import load_manifest
     from simulacra.assets_manifest.adding import SCREENED_KINDS
-    from simulacra.audit import ReferenceIndex
+    from simulacra.audit import open_auditor
 
     manifest = load_manifest(root)
-    auditor = Auditor(ReferenceIndex.load(index)) if index else None
+    auditor = open_auditor(index) if index else None
     screened = tuple(
         rescreened(r, manifest.verified_file(r), auditor)
         for r in manifest.assets

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from simulacra.assets_manifest import LoadedPolicy, Manifest
-from simulacra.audit import Auditor, ReferenceIndex, ShareEstimate, read_image
+from simulacra.audit import ImageAuditor, ShareEstimate, open_auditor, read_image
 from simulacra.audit.privacy_metrics import flag_rates
 from simulacra.dataset.layout import image_files
 from simulacra.dataset.reader import read_graphs
@@ -229,7 +229,7 @@ def run_tradeoff(
     _check_settings(strengths, n, test_n, utility_seeds, size)
     check_output_folder(out)
     started = time.perf_counter()
-    auditor = Auditor(ReferenceIndex.load(index))
+    auditor = open_auditor(index)
     test_seed = seed + TEST_SEED_OFFSET
     test_job = _prepare(spec, 0.0, test_n, test_seed, out / TEST, manifest, index, policy)
     jobs = [_prepare(spec, s, n, seed, out / DATASETS / label(s), manifest, index, policy) for s in strengths]
@@ -286,7 +286,7 @@ class _Training:
 def _point(
     prepared: PreparedJob,
     strength: float,
-    auditor: Auditor,
+    auditor: ImageAuditor,
     training: _Training,
     say: Callable[[str], None],
 ) -> TradeoffPoint:
@@ -355,7 +355,7 @@ def _prepare(
     return prepare_job(job).without_audit()
 
 
-def audit_dataset(auditor: Auditor, folder: Path, manifest: Manifest) -> tuple[list[dict], list[bool]]:
+def audit_dataset(auditor: ImageAuditor, folder: Path, manifest: Manifest) -> tuple[list[dict], list[bool]]:
     """Audit every image of a dataset folder; also say which scenes hold a photographed texture.
 
     Entries have the fields of the pipeline's ``audit.jsonl`` entries (``image_index``,
