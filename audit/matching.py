@@ -16,6 +16,11 @@ import cv2
 import numpy as np
 
 RANSAC_ITERATIONS = 500
+# OpenCV's USAC with SPRT model checks: on the calibration scenes (`python -m
+# simulacra.audit.calibration --scenes 60`) the same planted minimum, 5th percentile and
+# edited-copy minima as plain RANSAC, clean maximum 1 instead of 3, in 40 % of the time
+# (195 s against 493 s for the whole run, same loaded machine). Seeded: verdicts repeat.
+ESTIMATOR = cv2.USAC_FAST
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def verify(
         # A small group has few 4-point samples: drawing each ~3 times is as good as 500 draws.
         draws = min(RANSAC_ITERATIONS, 3 * math.comb(len(subset), 4))
         homography, _ = cv2.findHomography(
-            src[subset, :2], dst[subset, :2], cv2.RANSAC, settings.reprojection_px, maxIters=draws
+            src[subset, :2], dst[subset, :2], ESTIMATOR, settings.reprojection_px, maxIters=draws
         )
         if homography is None or not _plausible(homography, frame_wh):
             continue
