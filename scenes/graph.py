@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from simulacra.randomize import CameraPose, Light, Material, SensorEffect
+from simulacra.randomize import CameraPose, Light, Material, ProceduralMaterial, SensorEffect
 from simulacra.randomize.privacy import PrivacyNode
 
 GRAPH_FORMAT = 1
@@ -53,6 +53,7 @@ class SurfaceNode(_Node):
     thickness: float
     material: Material
     texture: PackMaterialNode | None = None
+    procedural: ProceduralMaterial | None = None  # a procedural family, built over ``material``
 
 
 class ObjectNode(_Node):
@@ -67,6 +68,7 @@ class ObjectNode(_Node):
     material: Material
     texture: PackMaterialNode | None = None
     rotation_deg: Vec3 | None = None  # full XYZ Euler rotation (replaces yaw_deg) when placed tumbling
+    procedural: ProceduralMaterial | None = None
 
 
 class PosterNode(_Node):
@@ -85,6 +87,7 @@ class BoxNode(_Node):
     location: Vec3
     size: Vec3
     material: Material
+    procedural: ProceduralMaterial | None = None
 
 
 class HdriNode(_Node):
@@ -133,6 +136,7 @@ class DistractorNode(_Node):
     material: Material
     texture: PackMaterialNode | None = None
     rotation_deg: Vec3 | None = None
+    procedural: ProceduralMaterial | None = None
 
 
 class SceneGraph(_Node):
