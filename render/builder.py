@@ -115,20 +115,26 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> d
     for node in graph.objects:
         names[_add_object(bproc, node, files, treated)] = node.instance_id
     for index, box in enumerate(graph.environment or ()):
-        _add_environment_box(bproc, index, box, files, next(unlabeled))
+        _add_box(bproc, f"environment_{index}", box, files, next(unlabeled))
+    if graph.room is not None:
+        for index, box in enumerate(graph.room.boxes()):
+            _add_box(bproc, f"room_{index}", box, files, next(unlabeled))
+        for index, light in enumerate(graph.room.lights):
+            _add_light(bproc, f"room_light_{index}", light)
     # Distractors are named apart from ``names``: the masks give them 0, like the background.
     for index, clutter in enumerate(graph.distractors or ()):
         _add_distractor(bproc, index, clutter, files, treated, next(unlabeled))
     for index, node in enumerate(graph.posters):
         _add_poster(bproc, index, node, files, treated, next(unlabeled))
     for index, light in enumerate(graph.lights):
-        _add_light(bproc, index, light)
+        _add_light(bproc, f"light_{index}", light)
     return names
 
 
 def _dressable(graph: SceneGraph) -> tuple:
     """Every node that may wear a procedural material."""
-    return (graph.surface, *graph.objects, *(graph.environment or ()), *(graph.distractors or ()))
+    room = graph.room.boxes() if graph.room is not None else ()
+    return (graph.surface, *graph.objects, *(graph.environment or ()), *(graph.distractors or ()), *room)
 
 
 def _add_camera(bproc: ModuleType, graph: SceneGraph) -> None:
@@ -168,14 +174,13 @@ def _add_object(bproc: ModuleType, node: ObjectNode, files: VerifiedFiles, treat
     return name
 
 
-def _add_environment_box(
-    bproc: ModuleType, index: int, box: BoxNode, files: VerifiedFiles, pass_index: int
-) -> None:
+def _add_box(bproc: ModuleType, name: str, box: BoxNode, files: VerifiedFiles, pass_index: int) -> None:
+    """An unlabeled box: a fixture's wall or board, a room's floor, wall piece, leg or furniture."""
     piece = bproc.object.create_primitive("CUBE")
-    piece.set_name(f"environment_{index}")
+    piece.set_name(name)
     piece.set_scale([extent / 2 for extent in box.size])
     piece.set_location(list(box.location))
-    piece.replace_materials(_surface_material(bproc, f"environment_{index}", box, files, {}))
+    piece.replace_materials(_surface_material(bproc, name, box, files, {}))
     piece.blender_obj.pass_index = pass_index
 
 
@@ -216,8 +221,8 @@ def _add_poster(
     poster.blender_obj.pass_index = pass_index
 
 
-def _add_light(bproc: ModuleType, index: int, node: Light) -> None:
-    light = bproc.types.Light(name=f"light_{index}")
+def _add_light(bproc: ModuleType, name: str, node: Light) -> None:
+    light = bproc.types.Light(name=name)
     light.set_type(node.kind)
     light.set_location(list(node.location))
     light.set_energy(node.energy)

@@ -94,5 +94,6 @@ def _shifted(graph: SceneGraph, shifts: tuple[HueShift, ...]) -> SceneGraph:
             "distractors": tuple(shift(piece) for piece in graph.distractors)
             if graph.distractors
             else graph.distractors,
+            "room": graph.room.with_boxes(shift) if graph.room is not None else None,
         }
     )

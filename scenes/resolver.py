@@ -38,6 +38,7 @@ from simulacra.scenes.environment import Support, resolve_environment
 from simulacra.scenes.graph import ObjectNode, PackMaterialNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.privacy import plan_privacy
+from simulacra.scenes.room import resolve_room
 from simulacra.scenes.spec import SceneSpec
 
 _SURFACE_THICKNESS = 0.04
@@ -181,6 +182,7 @@ def resolve(
     distractors = resolve_distractors(
         spec.distractors, manifest, exclude, objects, supports, scene_seed=scene_seed
     )
+    room = resolve_room(spec.environment.room, surface, scene_seed=scene_seed)  # its own generator, too
     graph = SceneGraph(
         spec_name=spec.name,
         job_seed=job_seed,
@@ -199,6 +201,7 @@ def resolve(
         environment=environment,
         sensor=sensor or None,
         distractors=distractors,
+        room=room,
         scene_index=image_index // views if views > 1 else None,
         view=image_index % views if views > 1 else None,
     )
