@@ -10,7 +10,7 @@ from simulacra.assets_manifest import builtin_manifest
 from simulacra.cli import run
 from simulacra.randomize import FAMILIES, sample_family
 from simulacra.render import Renderer
-from simulacra.scenes import resolve, spec_from_dict
+from simulacra.scenes import SceneGraph, resolve, spec_from_dict
 
 pytestmark = pytest.mark.blender
 
@@ -28,20 +28,21 @@ camera:
   distance_range: [0.8, 0.9]
 posters:
   probability: 0.0
-"""
+{extra}"""
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """One image of the same seed twice: flat, and with procedural families on the table and objects."""
+    """One image of one seed three times: flat, procedural families on table and objects, and in a room."""
     root = tmp_path_factory.mktemp("procedural")
     outs = {}
-    for name, surface, objects in (
-        ("flat", "", ""),
-        ("dressed", "families: {marble: 1}", "families: {wood: 1, brushed_metal: 1, glass: 1}"),
+    for name, surface, objects, extra in (
+        ("flat", "", "", ""),
+        ("dressed", "families: {marble: 1}", "families: {wood: 1, brushed_metal: 1, glass: 1}", ""),
+        ("room", "", "", "environment:\n  room: {}\nbackground:\n  kind: sky\n"),
     ):
         spec = root / f"{name}.yaml"
-        spec.write_text(SPEC.format(name=name, surface=surface, objects=objects))
+        spec.write_text(SPEC.format(name=name, surface=surface, objects=objects, extra=extra))
         outs[name] = root / name
         assert run(["generate", str(spec), "-n", "1", "-o", str(outs[name]), "--seed", "4"]) == 0
     return outs
@@ -58,6 +59,16 @@ def test_same_scene_in_other_materials_keeps_its_labels(generated):
     assert (mask > 0).any() and np.array_equal(mask, _read(flat, "masks/000000_instance.png"))
     assert not np.array_equal(_read(dressed, "images/000000.png"), _read(flat, "images/000000.png"))
     assert '"procedural"' in (dressed / "scene_graphs.jsonl").read_text()
+
+
+def test_room_is_unlabeled_and_closes_the_view(generated):
+    """In a room the masks stay the objects' (no wall gets an id) and walls hide most of the world."""
+    flat, room = generated["flat"], generated["room"]
+    graph = SceneGraph.from_json((room / "scene_graphs.jsonl").read_text())
+    mask = _read(room, "masks/000000_instance.png")
+    assert set(np.unique(mask)) - {0} <= {node.instance_id for node in graph.objects} and (mask > 0).any()
+    open_sky = (_read(room, "depth/000000.tiff") == 0).mean(), (_read(flat, "depth/000000.tiff") == 0).mean()
+    assert open_sky[0] < open_sky[1]
 
 
 def test_dressed_image_rerenders_pixel_identical(generated, capfd):
