@@ -62,7 +62,7 @@ class Tint:
 
 
 class _Family(BaseModel):
-    """Fields every family draws first: where its pattern lies in 4-D noise, and how it is turned."""
+    """Fields every family draws first: how far its pattern is shifted in noise space, how it is turned."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

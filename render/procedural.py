@@ -3,7 +3,7 @@
 No image file is read and nothing is drawn here: every number comes from the graph's
 record (randomize/procedural.py), so a scene renders the same from its graph alone.
 Patterns are sampled at the shading point's world position (metres), turned by the
-record's ``yaw_deg`` and placed in 4-D noise by its ``w``: meshes need no UVs, sizes
+record's ``yaw_deg`` and shifted by its ``w``: meshes need no UVs, sizes
 read the same on every object, and two objects of one family differ. One builder per
 family, each a few named steps over the small node helpers of :class:`_Tree`.
 """
@@ -47,9 +47,10 @@ class _Tree:
         self.links = material.node_tree.links  # type: ignore[attr-defined]
         self.bsdf = self.nodes["Principled BSDF"]
         self.output = self.nodes["Material Output"]
-        self.w = record.w
         position = self.nodes.new("ShaderNodeNewGeometry").outputs["Position"]
-        self.position = self.mapping(position, rotation=(0.0, 0.0, math.radians(record.yaw_deg)))
+        # ``w`` shifts the pattern far along a skew direction: a cheaper stand-in for 4-D noise.
+        turn, shift = (0.0, 0.0, math.radians(record.yaw_deg)), (record.w, record.w * 0.61, record.w * 0.37)
+        self.position = self.mapping(position, rotation=turn, location=shift)
 
     def set(self, socket: object, value: Value) -> None:
         if hasattr(value, "is_output"):
@@ -70,15 +71,16 @@ class _Tree:
         for name, value in inputs.items():
             self.set(self.bsdf.inputs[name.replace("_", " ").title().replace("Ior", "IOR")], value)
 
-    def mapping(self, vector: object, *, rotation=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0)) -> object:
-        return self.node(
-            "ShaderNodeMapping", {"Vector": vector, "Rotation": rotation, "Scale": scale}
-        ).outputs["Vector"]
+    def mapping(
+        self, vector: object, *, rotation=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0), location=(0.0,) * 3
+    ):
+        inputs = {"Vector": vector, "Location": location, "Rotation": rotation, "Scale": scale}
+        return self.node("ShaderNodeMapping", inputs).outputs["Vector"]
 
-    def noise(self, scale: float, *, vector=None, detail=4.0, roughness=0.5, distortion=0.0) -> object:
-        inputs = {"Vector": vector or self.position, "W": self.w, "Scale": scale, "Detail": detail}
+    def noise(self, scale: float, *, vector=None, detail=3.0, roughness=0.5, distortion=0.0) -> object:
+        inputs = {"Vector": vector or self.position, "Scale": scale, "Detail": detail}
         inputs.update({"Roughness": roughness, "Distortion": distortion})
-        return self.node("ShaderNodeTexNoise", inputs, noise_dimensions="4D").outputs["Fac"]
+        return self.node("ShaderNodeTexNoise", inputs, noise_dimensions="3D").outputs["Fac"]
 
     def wave(self, scale: float, *, kind="BANDS", direction="X", profile="SIN", **inputs: float) -> object:
         """Wave bands (or rings round ``direction``); extra inputs by name with underscores."""
@@ -89,8 +91,8 @@ class _Tree:
         return node.outputs["Fac"]
 
     def voronoi(self, scale: float, *, output="Distance", feature="F1", vector=None) -> object:
-        inputs = {"Vector": vector or self.position, "W": self.w, "Scale": scale}
-        node = self.node("ShaderNodeTexVoronoi", inputs, voronoi_dimensions="4D", feature=feature)
+        inputs = {"Vector": vector or self.position, "Scale": scale}
+        node = self.node("ShaderNodeTexVoronoi", inputs, voronoi_dimensions="3D", feature=feature)
         return node.outputs[output]
 
     def ramp(self, fac: object, stops: list[tuple[float, tuple]], *, constant: bool = False) -> object:
@@ -143,7 +145,7 @@ def _wood(t: _Tree, m: Wood) -> None:
 
 def _marble(t: _Tree, m: Marble) -> None:
     """Thin veins where a heavily distorted band pattern crosses mid-grey; granite speckle on top."""
-    bands = t.wave(m.vein_scale, direction="DIAGONAL", distortion=m.distortion, detail=6.0)
+    bands = t.wave(m.vein_scale, direction="DIAGONAL", distortion=m.distortion, detail=3.0)
     veins = t.band(t.math("ABSOLUTE", t.math("SUBTRACT", bands, 0.5), 0.0), 0.0, m.vein_width, to=(1.0, 0.0))
     colour = t.mix(veins, _rgba(m.ground), _rgba(m.vein))
     if m.speckle > 0.05:
@@ -154,7 +156,7 @@ def _marble(t: _Tree, m: Marble) -> None:
 
 def _concrete(t: _Tree, m: Concrete) -> None:
     """Large soft stains over the ground, fine grit and sparse pits in colour and relief."""
-    stains = t.band(t.noise(m.stain_scale, detail=6.0), 0.35, 0.75)
+    stains = t.band(t.noise(m.stain_scale, detail=3.0), 0.35, 0.75)
     grit = t.noise(m.grit_scale, detail=2.0)
     colour = t.mix(stains, _rgba(m.ground), _rgba(m.ground, 1.0 - m.stain))
     colour = t.mix(t.band(grit, 0.2, 0.8), colour, _rgba(m.ground, 0.85), blend="MULTIPLY")
@@ -168,7 +170,7 @@ def _brushed_metal(t: _Tree, m: BrushedMetal) -> None:
     streaks = t.noise(m.brush_scale, vector=t.mapping(t.position, scale=(0.01, 1.0, 1.0)), detail=1.0)
     roughness = t.band(streaks, 0.0, 1.0, to=(m.roughness * 0.6, m.roughness * 1.4))
     if m.scratches > 0.05:
-        lines = t.noise(m.scratch_scale, detail=8.0, distortion=2.0)
+        lines = t.noise(m.scratch_scale, detail=4.0, distortion=2.0)
         scratch = t.band(t.math("ABSOLUTE", t.math("SUBTRACT", lines, 0.5), 0.0), 0.0, 0.01 * m.scratches)
         roughness = t.math("MAXIMUM", roughness, t.math("SUBTRACT", 1.0, scratch))
     t.shade(base_color=_rgba(m.color), metallic=1.0, roughness=roughness, anisotropic=m.anisotropy)
@@ -176,7 +178,7 @@ def _brushed_metal(t: _Tree, m: BrushedMetal) -> None:
 
 def _painted_metal(t: _Tree, m: PaintedMetal) -> None:
     """Paint over grey metal; chips where a noise passes a threshold; a fine orange peel."""
-    chips = t.band(t.noise(m.chip_scale, detail=8.0, roughness=0.7), 1.0 - m.chips, 1.0 - m.chips + 0.02)
+    chips = t.band(t.noise(m.chip_scale, detail=4.0, roughness=0.7), 1.0 - m.chips, 1.0 - m.chips + 0.02)
     t.shade(
         base_color=t.mix(chips, _rgba(m.paint), (0.55, 0.55, 0.56, 1.0)),
         metallic=chips,
@@ -213,7 +215,7 @@ def _fabric(t: _Tree, m: Fabric) -> None:
 def _leather(t: _Tree, m: Leather) -> None:
     """Pebbled cells (Voronoi edges) in the relief, large creases darkening the colour."""
     pebbles = t.voronoi(m.grain_scale, feature="DISTANCE_TO_EDGE")
-    creases = t.band(t.noise(8.0, detail=6.0), 0.5, 0.7)
+    creases = t.band(t.noise(8.0, detail=3.0), 0.5, 0.7)
     colour = t.mix(t.math("MULTIPLY", creases, m.creases * 3.0), _rgba(m.color), _rgba(m.color, 0.6))
     t.shade(base_color=colour, roughness=m.roughness, metallic=0.0, sheen_weight=0.2)
     t.bump(t.band(pebbles, 0.0, 0.1), m.bump)
@@ -221,7 +223,7 @@ def _leather(t: _Tree, m: Leather) -> None:
 
 def _ceramic(t: _Tree, m: Ceramic) -> None:
     """The colour under a glossy coat; glaze pooled darker in large patches; faint crackle lines."""
-    pooled = t.band(t.noise(6.0, detail=4.0), 0.4, 0.7)
+    pooled = t.band(t.noise(6.0, detail=3.0), 0.4, 0.7)
     colour = t.mix(t.math("MULTIPLY", pooled, m.pooling * 4.0), _rgba(m.color), _rgba(m.color, 0.7))
     if m.crackle > 0.05:
         lines = t.band(t.voronoi(m.crackle_scale, feature="DISTANCE_TO_EDGE"), 0.0, 0.02, to=(1.0, 0.0))

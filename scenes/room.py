@@ -55,7 +55,7 @@ def _walls(
 ) -> tuple[BoxNode, ...]:
     """Four walls; ``windows_range`` of them (drawn in turn, never the front) get one opening."""
     width, depth, height = size
-    windows = min(spec.windows_range.draw(rng=rng), 3)
+    windows = spec.windows_range.draw(rng=rng)
     with_window = {1 + int(i) for i in rng.permutation(3)[:windows]}  # back, left, right
     boxes: list[BoxNode] = []
     for index, (axis, side) in enumerate(_WALLS):

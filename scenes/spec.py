@@ -93,7 +93,9 @@ class RoomSpec(_Strict):
     depth_range: Annotated[FloatDist, within(2.0, 50.0)] = (4.0, 6.0)
     height_range: Annotated[FloatDist, within(1.5, 20.0)] = (2.5, 3.0)
     table_height_range: Annotated[FloatDist, within(0.1, 1.2)] = (0.72, 0.78)
-    windows_range: Annotated[IntDist, within(0, 4)] = Field((1, 2), description="walls with a window opening")
+    windows_range: Annotated[IntDist, within(0, 3)] = Field(
+        (1, 2), description="far walls with a window opening"
+    )
     window_width_range: Annotated[FloatDist, within(0.2, 10.0)] = (0.8, 1.6)
     window_height_range: Annotated[FloatDist, within(0.2, 10.0)] = (0.9, 1.4)
     sill_height_range: Annotated[FloatDist, within(0.0, 10.0)] = (0.7, 1.0)

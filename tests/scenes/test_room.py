@@ -76,7 +76,7 @@ def test_adding_a_room_moves_nothing_else(manifest):
 def test_bad_room_field_is_one_line_naming_it(tmp_path, capsys):
     """A room value out of range: exit 2, one line with its YAML path, nothing written."""
     spec = tmp_path / "bad.yaml"
-    spec.write_text("name: x\nenvironment:\n  room:\n    windows_range: [0, 9]\n")
+    spec.write_text("name: x\nenvironment:\n  room:\n    windows_range: [0, 4]\n")
     assert run(["generate", str(spec), "-n", "1", "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "environment.room.windows_range: expected values" in err, err
