@@ -94,6 +94,8 @@ def test_every_family_builds_and_changes_what_the_objects_look_like():
             assert np.array_equal(frame.instance_mask, flat.instance_mask)
             for family, region in zip(chunk, _regions(flat, graph), strict=False):
                 assert not np.array_equal(frame.rgb[region], flat.rgb[region]), family
+        # Light paths set for procedural scenes are reset: a flat scene after them renders as before.
+        assert np.array_equal(renderer.render(flat_graph).rgb, flat.rgb)
 
 
 def _wearing(graph, families: list[str]):
