@@ -30,6 +30,14 @@ from simulacra.randomize.placement import (
     random_rotation_deg,
 )
 from simulacra.randomize.privacy import PrivacyNode, PrivacyOp, PrivacyParams, apply_image_ops
+from simulacra.randomize.procedural import (
+    FAMILIES,
+    FAMILY_NAMES,
+    FLAT,
+    ProceduralMaterial,
+    sample_family,
+    sample_procedural,
+)
 from simulacra.randomize.sensor import (
     SENSOR_ORDER,
     SensorEffect,
@@ -40,6 +48,9 @@ from simulacra.randomize.sensor import (
 
 __all__ = [
     "DISTRIBUTION_KINDS",
+    "FAMILIES",
+    "FAMILY_NAMES",
+    "FLAT",
     "SENSOR_ORDER",
     "CameraPose",
     "Choice",
@@ -57,6 +68,7 @@ __all__ = [
     "PrivacyNode",
     "PrivacyOp",
     "PrivacyParams",
+    "ProceduralMaterial",
     "SensorEffect",
     "SensorParams",
     "TruncatedNormal",
@@ -70,9 +82,11 @@ __all__ = [
     "place_on_grid",
     "place_on_surface",
     "random_rotation_deg",
+    "sample_family",
     "sample_lights",
     "sample_material",
     "sample_orbit_camera",
+    "sample_procedural",
     "sample_sensor",
     "temperature_to_rgb",
     "uniform",

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import colorsys
+import math
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
-from simulacra.randomize.distributions import FloatDist, within
+from simulacra.randomize.distributions import FloatDist, within, without_defaults
+from simulacra.randomize.procedural import FAMILY_NAMES, describe_families
 
 Unit = Annotated[FloatDist, within(0.0, 1.0)]
+_FAMILIES_DOC = (
+    "procedural material families by relative weight, e.g. {wood: 2, plastic: 1, flat: 1}; empty: "
+    "the plain colour, drawing nothing. Each family's values are drawn per surface:\n" + describe_families()
+)
 
 
 class MaterialParams(BaseModel):
@@ -28,6 +34,26 @@ class MaterialParams(BaseModel):
     # At probability 0 nothing is drawn, so the scene is exactly what it was without packs.
     texture_probability: float = Field(0.0, ge=0.0, le=1.0)
     textures: tuple[str, ...] = Field(default=(), description="pack material ids; empty means all")
+    # Procedural families (randomize/procedural.py) by relative weight, ``flat`` being the plain
+    # colour above. Empty: nothing is drawn and the graph is exactly what it was without them.
+    families: dict[str, float] = Field(default_factory=dict, description=_FAMILIES_DOC)
+
+    @field_validator("families")
+    @classmethod
+    def _known_weights(cls, families: dict[str, float]) -> dict[str, float]:
+        for name, weight in families.items():
+            if name not in FAMILY_NAMES:
+                raise ValueError(f"unknown family {name!r}; families: {', '.join(FAMILY_NAMES)}")
+            if not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"{name}: weight {weight} must be finite and >= 0")
+        if families and sum(families.values()) <= 0:
+            raise ValueError("the weights are all 0: no family can be drawn")
+        return families
+
+    @model_serializer(mode="wrap")
+    def _without_unset_families(self, handler):
+        # Specs without families dump (and hash) exactly as they did before families existed.
+        return without_defaults(self, handler(self), ("families",))
 
 
 class Material(BaseModel):

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulacra.randomize.materials import Material
+from simulacra.randomize.procedural import ProceduralMaterial, family_colours
 
 Strength = Annotated[float, Field(ge=0.0, le=1.0)]
 TextureOpName = Literal["face_blur", "face_pixelate", "patch_shuffle", "stylize", "hue_shift"]
@@ -328,15 +329,28 @@ def apply_image_ops(rgb: np.ndarray, ops: tuple[PrivacyOp, ...] | list) -> np.nd
     return rgb
 
 
+def shift_colour(rgb: tuple[float, float, float], op: HueShift) -> tuple[float, float, float]:
+    """``rgb`` hue-rotated, its saturation and value scaled (unchanged at strength 0)."""
+    if op.strength == 0:
+        return rgb
+    hue, saturation, value = colorsys.rgb_to_hsv(*rgb)
+    red, green, blue = colorsys.hsv_to_rgb(
+        (hue + op.hue) % 1.0, min(1.0, saturation * op.saturation), min(1.0, value * op.value)
+    )
+    return (round(red, 6), round(green, 6), round(blue, 6))
+
+
 def apply_material_op(material: Material, op: HueShift) -> Material:
     """``material`` with its base colour hue-rotated and its saturation and value scaled."""
     if op.strength == 0:
         return material
-    hue, saturation, value = colorsys.rgb_to_hsv(*material.base_color)
-    red, green, blue = colorsys.hsv_to_rgb(
-        (hue + op.hue) % 1.0, min(1.0, saturation * op.saturation), min(1.0, value * op.value)
-    )
-    return material.model_copy(update={"base_color": (round(red, 6), round(green, 6), round(blue, 6))})
+    return material.model_copy(update={"base_color": shift_colour(material.base_color, op)})
+
+
+def apply_procedural_op(record: ProceduralMaterial, op: HueShift) -> ProceduralMaterial:
+    """A procedural family with every colour it drew shifted like a plain material's base colour."""
+    names = family_colours(record)
+    return record.model_copy(update={name: shift_colour(getattr(record, name), op) for name in names})
 
 
 def anonymize_texture_file(source: Path, target: Path, ops: tuple[PrivacyOp, ...] | list) -> Path:

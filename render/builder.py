@@ -18,8 +18,9 @@ from simulacra.assets_manifest import VerifiedFiles
 from simulacra.randomize import Light, Material
 from simulacra.randomize.privacy import TextureOp, anonymize_texture_file
 from simulacra.render.pack_material import ensure_box_uvs, textured_material
+from simulacra.render.procedural import procedural_material, set_light_paths
 from simulacra.render.world import set_intrinsics, set_world
-from simulacra.scenes import AssetRef, PackMaterialNode, SceneGraph
+from simulacra.scenes import AssetRef, SceneGraph
 from simulacra.scenes.graph import BoxNode, DistractorNode, ObjectNode, PosterNode, SurfaceNode
 
 # pass_index values for unlabeled geometry start here; labeled objects use instance_id.
@@ -40,12 +41,14 @@ def _material(bproc: ModuleType, name: str, spec: Material, image: object | None
 def _surface_material(
     bproc: ModuleType,
     name: str,
-    spec: Material,
-    pack: PackMaterialNode | None,
+    node: SurfaceNode | ObjectNode | DistractorNode | BoxNode,
     files: VerifiedFiles,
     treated: dict[str, tuple[TextureOp, ...]],
 ) -> object:
-    """The plain sampled material, or the drawn texture pack's maps on top of it."""
+    """The node's procedural family, the drawn texture pack's maps, or the plain sampled material."""
+    spec, pack = node.material, getattr(node, "texture", None)
+    if node.procedural is not None:
+        return bproc.types.Material(procedural_material(name, node.procedural))
     if pack is None:
         return _material(bproc, name, spec)
     maps: dict[str, object] = {
@@ -105,21 +108,33 @@ def build_scene(bproc: ModuleType, graph: SceneGraph, files: VerifiedFiles) -> d
     _add_camera(bproc, graph)
     set_world(bproc, graph.background, files)
     bpy.context.scene.cycles.seed = graph.seed % (2**31)
+    set_light_paths(any(node.procedural is not None for node in _dressable(graph)))
     unlabeled = itertools.count(UNLABELED_PASS_INDEX)
     _add_surface(bproc, graph.surface, files, treated, next(unlabeled))
     names = {}
     for node in graph.objects:
         names[_add_object(bproc, node, files, treated)] = node.instance_id
     for index, box in enumerate(graph.environment or ()):
-        _add_environment_box(bproc, index, box, next(unlabeled))
+        _add_box(bproc, f"environment_{index}", box, files, next(unlabeled))
+    if graph.room is not None:
+        for index, box in enumerate(graph.room.boxes()):
+            _add_box(bproc, f"room_{index}", box, files, next(unlabeled))
+        for index, light in enumerate(graph.room.lights):
+            _add_light(bproc, f"room_light_{index}", light)
     # Distractors are named apart from ``names``: the masks give them 0, like the background.
     for index, clutter in enumerate(graph.distractors or ()):
         _add_distractor(bproc, index, clutter, files, treated, next(unlabeled))
     for index, node in enumerate(graph.posters):
         _add_poster(bproc, index, node, files, treated, next(unlabeled))
     for index, light in enumerate(graph.lights):
-        _add_light(bproc, index, light)
+        _add_light(bproc, f"light_{index}", light)
     return names
+
+
+def _dressable(graph: SceneGraph) -> tuple:
+    """Every node that may wear a procedural material."""
+    room = graph.room.boxes() if graph.room is not None else ()
+    return (graph.surface, *graph.objects, *(graph.environment or ()), *(graph.distractors or ()), *room)
 
 
 def _add_camera(bproc: ModuleType, graph: SceneGraph) -> None:
@@ -140,9 +155,7 @@ def _add_surface(
     surface.set_name("surface")
     surface.set_scale([node.size[0] / 2, node.size[1] / 2, node.thickness / 2])
     surface.set_location([0.0, 0.0, -node.thickness / 2])
-    surface.replace_materials(
-        _surface_material(bproc, "surface", node.material, node.texture, files, treated)
-    )
+    surface.replace_materials(_surface_material(bproc, "surface", node, files, treated))
     surface.blender_obj.pass_index = pass_index
 
 
@@ -156,17 +169,18 @@ def _add_object(bproc: ModuleType, node: ObjectNode, files: VerifiedFiles, treat
     mesh.set_scale([node.scale] * 3)
     if node.texture is not None and node.texture.normal is not None:
         ensure_box_uvs(mesh.get_mesh())  # tangents for the normal map
-    mesh.replace_materials(_surface_material(bproc, name, node.material, node.texture, files, treated))
+    mesh.replace_materials(_surface_material(bproc, name, node, files, treated))
     mesh.blender_obj.pass_index = node.instance_id
     return name
 
 
-def _add_environment_box(bproc: ModuleType, index: int, box: BoxNode, pass_index: int) -> None:
+def _add_box(bproc: ModuleType, name: str, box: BoxNode, files: VerifiedFiles, pass_index: int) -> None:
+    """An unlabeled box: a fixture's wall or board, a room's floor, wall piece, leg or furniture."""
     piece = bproc.object.create_primitive("CUBE")
-    piece.set_name(f"environment_{index}")
+    piece.set_name(name)
     piece.set_scale([extent / 2 for extent in box.size])
     piece.set_location(list(box.location))
-    piece.replace_materials(_material(bproc, f"environment_{index}", box.material))
+    piece.replace_materials(_surface_material(bproc, name, box, files, {}))
     piece.blender_obj.pass_index = pass_index
 
 
@@ -189,7 +203,7 @@ def _add_distractor(
     piece.set_scale([clutter.scale] * 3)
     if clutter.texture is not None and clutter.texture.normal is not None:
         ensure_box_uvs(piece.get_mesh())
-    piece.replace_materials(_surface_material(bproc, name, clutter.material, clutter.texture, files, treated))
+    piece.replace_materials(_surface_material(bproc, name, clutter, files, treated))
     piece.blender_obj.pass_index = pass_index
 
 
@@ -207,8 +221,8 @@ def _add_poster(
     poster.blender_obj.pass_index = pass_index
 
 
-def _add_light(bproc: ModuleType, index: int, node: Light) -> None:
-    light = bproc.types.Light(name=f"light_{index}")
+def _add_light(bproc: ModuleType, name: str, node: Light) -> None:
+    light = bproc.types.Light(name=name)
     light.set_type(node.kind)
     light.set_location(list(node.location))
     light.set_energy(node.energy)

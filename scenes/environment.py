@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulacra.randomize import sample_material
+from simulacra.randomize import Material, sample_material
 from simulacra.scenes.graph import BoxNode, Vec3
 from simulacra.scenes.spec import EnvironmentSpec
 
@@ -24,35 +24,38 @@ class Support:
     size: tuple[float, float]
 
 
-def _box(location: Vec3, size: Vec3, **material: object) -> BoxNode:
+def box_node(location: Vec3, size: Vec3, material: Material) -> BoxNode:
+    """An unlabeled box, its centre and size rounded like every drawn value."""
     return BoxNode(
         location=tuple(round(v, 6) for v in location),  # type: ignore[arg-type]
         size=tuple(round(v, 6) for v in size),  # type: ignore[arg-type]
-        **material,  # type: ignore[arg-type]
+        material=material,
     )
 
 
-def _bin(width: float, depth: float, height: float, t: float, material: dict) -> list[BoxNode]:
+def _bin(width: float, depth: float, height: float, t: float, material: Material) -> list[BoxNode]:
     """Four walls standing on the table around a width x depth floor."""
     z = height / 2
     return [
-        _box((0.0, -(depth + t) / 2, z), (width + 2 * t, t, height), **material),
-        _box((0.0, (depth + t) / 2, z), (width + 2 * t, t, height), **material),
-        _box((-(width + t) / 2, 0.0, z), (t, depth, height), **material),
-        _box(((width + t) / 2, 0.0, z), (t, depth, height), **material),
+        box_node((0.0, -(depth + t) / 2, z), (width + 2 * t, t, height), material),
+        box_node((0.0, (depth + t) / 2, z), (width + 2 * t, t, height), material),
+        box_node((-(width + t) / 2, 0.0, z), (t, depth, height), material),
+        box_node(((width + t) / 2, 0.0, z), (t, depth, height), material),
     ]
 
 
 def _shelves(
-    width: float, depth: float, spacing: float, levels: int, t: float, material: dict
+    width: float, depth: float, spacing: float, levels: int, t: float, material: Material
 ) -> list[BoxNode]:
     """Boards at each level and on top, two sides and a back (at +y, away from the camera)."""
     top = levels * spacing + t
-    boxes = [_box((0.0, 0.0, i * spacing + t / 2), (width, depth, t), **material) for i in range(levels + 1)]
+    boxes = [
+        box_node((0.0, 0.0, i * spacing + t / 2), (width, depth, t), material) for i in range(levels + 1)
+    ]
     boxes += [
-        _box((-(width + t) / 2, 0.0, top / 2), (t, depth, top), **material),
-        _box(((width + t) / 2, 0.0, top / 2), (t, depth, top), **material),
-        _box((0.0, (depth + t) / 2, top / 2), (width + 2 * t, t, top), **material),
+        box_node((-(width + t) / 2, 0.0, top / 2), (t, depth, top), material),
+        box_node(((width + t) / 2, 0.0, top / 2), (t, depth, top), material),
+        box_node((0.0, (depth + t) / 2, top / 2), (width + 2 * t, t, top), material),
     ]
     return boxes
 
@@ -65,7 +68,7 @@ def resolve_environment(
         return None, [Support((0.0, 0.0, 0.0), surface_size)]
     width, depth = spec.width_range.draw(rng=rng), spec.depth_range.draw(rng=rng)
     height, t = spec.height_range.draw(rng=rng), spec.thickness
-    material = {"material": sample_material(spec.material, rng=rng)}
+    material = sample_material(spec.material, rng=rng)
     if spec.kind == "bin":
         return tuple(_bin(width, depth, height, t, material)), [Support((0.0, 0.0, 0.0), (width, depth))]
     levels = spec.levels_range.draw(rng=rng)

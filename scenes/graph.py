@@ -7,11 +7,12 @@ id and hash). It is stored as one JSON line next to every image.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from simulacra.randomize import CameraPose, Light, Material, SensorEffect
+from simulacra.randomize import CameraPose, Light, Material, ProceduralMaterial, SensorEffect
 from simulacra.randomize.privacy import PrivacyNode
 
 GRAPH_FORMAT = 1
@@ -53,6 +54,7 @@ class SurfaceNode(_Node):
     thickness: float
     material: Material
     texture: PackMaterialNode | None = None
+    procedural: ProceduralMaterial | None = None  # a procedural family, built over ``material``
 
 
 class ObjectNode(_Node):
@@ -67,6 +69,7 @@ class ObjectNode(_Node):
     material: Material
     texture: PackMaterialNode | None = None
     rotation_deg: Vec3 | None = None  # full XYZ Euler rotation (replaces yaw_deg) when placed tumbling
+    procedural: ProceduralMaterial | None = None
 
 
 class PosterNode(_Node):
@@ -85,6 +88,35 @@ class BoxNode(_Node):
     location: Vec3
     size: Vec3
     material: Material
+    procedural: ProceduralMaterial | None = None
+
+
+class RoomNode(_Node):
+    """A room around the table: its unlabeled boxes by part, and its own lamps.
+
+    ``walls`` holds the pieces left around each window opening; ``legs`` carry the table
+    top (they wear the surface's material); ``floor_z`` is the floor's height (below 0).
+    """
+
+    floor_z: float
+    size: Vec3  # inner width (x), depth (y) and height (z), metres
+    floor: BoxNode
+    ceiling: BoxNode
+    walls: tuple[BoxNode, ...]
+    legs: tuple[BoxNode, ...]
+    furniture: tuple[BoxNode, ...]
+    lights: tuple[Light, ...]
+
+    def boxes(self) -> tuple[BoxNode, ...]:
+        """Every piece, in the order the renderer builds them."""
+        return (self.floor, self.ceiling, *self.walls, *self.legs, *self.furniture)
+
+    def with_boxes(self, change: Callable[[BoxNode], BoxNode]) -> RoomNode:
+        """The room with ``change`` applied to every piece (a privacy shift, a material)."""
+        update = {"floor": change(self.floor), "ceiling": change(self.ceiling)}
+        for part in ("walls", "legs", "furniture"):
+            update[part] = tuple(change(box) for box in getattr(self, part))
+        return self.model_copy(update=update)
 
 
 class HdriNode(_Node):
@@ -133,6 +165,7 @@ class DistractorNode(_Node):
     material: Material
     texture: PackMaterialNode | None = None
     rotation_deg: Vec3 | None = None
+    procedural: ProceduralMaterial | None = None
 
 
 class SceneGraph(_Node):
@@ -160,6 +193,7 @@ class SceneGraph(_Node):
     sensor: tuple[SensorEffect, ...] | None = None  # post-render effects applied to the RGB; absent when none
     privacy: PrivacyNode | None = None  # privacy operators and their strength; absent when none applied
     distractors: tuple[DistractorNode, ...] | None = None  # unlabeled clutter; absent when the spec has none
+    room: RoomNode | None = None  # floor, walls, ceiling, lamps and furniture around the table; absent: none
     scene_index: int | None = None  # with camera.views > 1: the scene this image views ...
     view: int | None = None  # ... and which of its views it is
 

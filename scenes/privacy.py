@@ -23,6 +23,7 @@ from simulacra.randomize.privacy import (
     PrivacyParams,
     TextureTreatment,
     apply_material_op,
+    apply_procedural_op,
     sample_op,
 )
 from simulacra.scenes.graph import SceneGraph
@@ -72,15 +73,16 @@ def plan_privacy(
 
 
 def _shifted(graph: SceneGraph, shifts: tuple[HueShift, ...]) -> SceneGraph:
-    """``graph`` with every sampled material (surface, objects, fixtures, clutter) run through ``shifts``."""
+    """``graph`` with every sampled material and procedural colour shifted (surface to clutter)."""
     if not shifts:
         return graph
 
     def shift(node):
-        material = node.material
+        material, procedural = node.material, node.procedural
         for op in shifts:
             material = apply_material_op(material, op)
-        return node.model_copy(update={"material": material})
+            procedural = apply_procedural_op(procedural, op) if procedural is not None else None
+        return node.model_copy(update={"material": material, "procedural": procedural})
 
     return graph.model_copy(
         update={
@@ -92,5 +94,6 @@ def _shifted(graph: SceneGraph, shifts: tuple[HueShift, ...]) -> SceneGraph:
             "distractors": tuple(shift(piece) for piece in graph.distractors)
             if graph.distractors
             else graph.distractors,
+            "room": graph.room.with_boxes(shift) if graph.room is not None else None,
         }
     )

@@ -5,7 +5,8 @@ placement, lights, camera, poster, background, then sensor effects), so the same
 always give byte-identical graphs; a spec without ``sensor`` draws nothing for it.
 Distractors draw from a generator of their own. With ``camera.views`` > 1 the scene comes
 from a generator shared by its views, and each view's camera and sensor from the image's.
-Privacy operators are planned last, from generators of their own (scenes/privacy.py).
+Procedural materials (scenes/dressing.py), then privacy operators (scenes/privacy.py), are
+drawn last, from generators of their own.
 Assets excluded by an audit reject are removed from what may be sampled before any draw.
 """
 
@@ -32,10 +33,12 @@ from simulacra.randomize import (
 from simulacra.randomize.privacy import PrivacyParams
 from simulacra.scenes.background import hdri_pool, resolve_background
 from simulacra.scenes.distractors import resolve_distractors
+from simulacra.scenes.dressing import dress
 from simulacra.scenes.environment import Support, resolve_environment
 from simulacra.scenes.graph import ObjectNode, PackMaterialNode, PosterNode, SceneGraph, SurfaceNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.privacy import plan_privacy
+from simulacra.scenes.room import resolve_room
 from simulacra.scenes.spec import SceneSpec
 
 _SURFACE_THICKNESS = 0.04
@@ -179,6 +182,7 @@ def resolve(
     distractors = resolve_distractors(
         spec.distractors, manifest, exclude, objects, supports, scene_seed=scene_seed
     )
+    room = resolve_room(spec.environment.room, surface, scene_seed=scene_seed)  # its own generator, too
     graph = SceneGraph(
         spec_name=spec.name,
         job_seed=job_seed,
@@ -197,10 +201,12 @@ def resolve(
         environment=environment,
         sensor=sensor or None,
         distractors=distractors,
+        room=room,
         scene_index=image_index // views if views > 1 else None,
         view=image_index % views if views > 1 else None,
     )
-    # Privacy operators draw from their own generators (the scene's look per scene): nothing above moves.
+    # Procedural materials, then privacy operators, draw from generators of their own: nothing above moves.
+    graph = dress(graph, spec, scene_seed=scene_seed)
     return plan_privacy(graph, spec.privacy or PrivacyParams(), manifest, scene_seed=scene_seed)
 
 

@@ -77,8 +77,55 @@ class PostersSpec(_Strict):
     center_height_range: FloatDist = (0.05, 0.2)
 
 
+class RoomSpec(_Strict):
+    """A room around the table: floor, four walls with window openings, a ceiling, lamps, furniture.
+
+    The table top stays at z = 0, on four legs; the floor lies ``table_height_range`` below
+    it and the room is centred on the table. Windows are openings in the walls through
+    which the world (``background``: best a ``sky`` or an ``hdri``) lights the room. Ceiling
+    lights are area lamps just under the ceiling; a lamp is a warm point light near a
+    corner. Furniture is unlabeled boxes against the back and side walls, one a wall at most.
+    The camera and ``lights`` orbit the table as always: keep their distances inside the room.
+    Materials per part take procedural ``families`` like any role.
+    """
+
+    width_range: Annotated[FloatDist, within(2.0, 50.0)] = (4.0, 6.0)
+    depth_range: Annotated[FloatDist, within(2.0, 50.0)] = (4.0, 6.0)
+    height_range: Annotated[FloatDist, within(1.5, 20.0)] = (2.5, 3.0)
+    table_height_range: Annotated[FloatDist, within(0.1, 1.2)] = (0.72, 0.78)
+    windows_range: Annotated[IntDist, within(0, 3)] = Field(
+        (1, 2), description="far walls with a window opening"
+    )
+    window_width_range: Annotated[FloatDist, within(0.2, 10.0)] = (0.8, 1.6)
+    window_height_range: Annotated[FloatDist, within(0.2, 10.0)] = (0.9, 1.4)
+    sill_height_range: Annotated[FloatDist, within(0.0, 10.0)] = (0.7, 1.0)
+    ceiling_lights_range: Annotated[IntDist, within(0, 8)] = (1, 2)
+    ceiling_energy_range: Annotated[FloatDist, within(0.0)] = Field((80.0, 250.0), description="watts")
+    lamp_probability: float = Field(0.5, ge=0.0, le=1.0)
+    lamp_energy_range: Annotated[FloatDist, within(0.0)] = Field((20.0, 60.0), description="watts")
+    furniture_range: Annotated[IntDist, within(0, 3)] = (1, 3)
+    furniture_width_range: Positive = (0.5, 1.4)
+    furniture_depth_range: Positive = (0.35, 0.6)
+    furniture_height_range: Positive = (0.5, 1.8)
+    floor: MaterialParams = MaterialParams(
+        saturation_range=(0.1, 0.5), value_range=(0.3, 0.7), families={"wood": 3, "concrete": 1, "marble": 1}
+    )
+    walls: MaterialParams = MaterialParams(
+        saturation_range=(0.0, 0.15),
+        value_range=(0.6, 0.9),
+        roughness_range=(0.7, 0.95),
+        families={"concrete": 1, "flat": 2},
+    )
+    ceiling: MaterialParams = MaterialParams(
+        saturation_range=(0.0, 0.05), value_range=(0.8, 0.95), families={"concrete": 1, "flat": 1}
+    )
+    furniture: MaterialParams = MaterialParams(
+        families={"wood": 2, "painted_metal": 1, "fabric": 1, "leather": 1, "plastic": 1}
+    )
+
+
 class EnvironmentSpec(_Strict):
-    """Unlabeled fixtures on the surface: none (``table``), an open ``bin``, or ``shelves``.
+    """Unlabeled fixtures on the surface: none (``table``), an open ``bin``, or ``shelves``; maybe a ``room``.
 
     ``bin``: walls of ``height_range`` around a ``width_range`` x ``depth_range`` floor;
     objects go inside. ``shelves``: ``levels_range`` boards ``height_range`` apart in a
@@ -92,6 +139,15 @@ class EnvironmentSpec(_Strict):
     levels_range: Annotated[IntDist, within(1, 12)] = (3, 4)
     thickness: float = Field(0.02, gt=0.0, le=0.2, description="walls and boards, metres")
     material: MaterialParams = MaterialParams(saturation_range=(0.0, 0.25), value_range=(0.2, 0.55))
+    room: RoomSpec | None = Field(None, description="a room around the table and its fixture; absent: none")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_room(self, handler):
+        # Specs without a room dump (and hash) exactly as they did before rooms existed.
+        data = handler(self)
+        if self.room is None:
+            data.pop("room", None)
+        return data
 
 
 class BackgroundSpec(_Strict):
