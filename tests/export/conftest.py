@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,13 @@ posters:
   probability: 0.0
 """
 SPLIT = "train=0.5,val=0.25,test=0.25"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hugging_face_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Hugging Face caches in the session's folder and never goes online (set before datasets loads)."""
+    os.environ["HF_HOME"] = str(tmp_path_factory.mktemp("hf-home"))
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -143,10 +143,8 @@ def test_supervision_reads_the_yolo_seg_export(tiny_dataset, exported):
     assert total == len(truth)
 
 
-def test_hugging_face_loads_the_hf_export(tiny_dataset, exported, tmp_path, monkeypatch):
+def test_hugging_face_loads_the_hf_export(tiny_dataset, exported, tmp_path):
     """datasets' imagefolder: one row per image with boxes, categories and a mask whose values index them."""
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     import datasets
 
     out = exported("hf")
