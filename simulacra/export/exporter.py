@@ -68,6 +68,7 @@ def export_dataset(
     on_image(0, total)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would make the published export private to this user
     try:
         job = ExportJob(source, splits, staging, out, segmentation, lambda: on_image(next(done), total))
         written = WRITERS[fmt](job)
