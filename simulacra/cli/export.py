@@ -1,4 +1,4 @@
-"""``simulacra export``: a finished dataset in the layout of the tool a user trains with.
+"""``simulacra export``: a finished dataset in the layout of the tool a user trains with (or BOP).
 
 A thin edge over :mod:`simulacra.export`; OpenCV, scikit-image and pycocotools load inside
 the command only.
@@ -17,7 +17,7 @@ from simulacra.cli.console import err, progress_bars
 export_app = typer.Typer()
 
 # The names are repeated here, not imported, so that --help does not load the exporters.
-Format = Enum("Format", {name: name for name in ("coco", "yolo", "yolo-seg", "hf")}, type=str)
+Format = Enum("Format", {name: name for name in ("coco", "yolo", "yolo-seg", "hf", "bop")}, type=str)
 Segmentation = Enum("Segmentation", {name: name for name in ("polygon", "rle")}, type=str)
 
 
@@ -34,7 +34,7 @@ def export_command(
         Segmentation, typer.Option(help="COCO masks as polygons (exact to the pixel) or RLE.")
     ] = Segmentation.polygon,
 ) -> None:
-    """Write DATASET to OUT as COCO, YOLO, YOLO-seg or a Hugging Face imagefolder, split by scene."""
+    """Write DATASET to OUT as COCO, YOLO, YOLO-seg, a Hugging Face imagefolder or BOP, split by scene."""
     from simulacra.export import export_dataset
 
     with progress_bars("exporting", transient=True) as (update,):

@@ -1,4 +1,4 @@
-"""Exports of a finished dataset into the layouts training tools read as-is: COCO, YOLO, YOLO-seg, HF.
+"""Exports of a finished dataset into the layouts training tools read as-is: COCO, YOLO, YOLO-seg, HF, BOP.
 
 Reads the dataset through :mod:`simulacra.dataset.reader` and writes a new folder; it
 never runs jobs and never changes the dataset. Sits above the dataset layer only.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from simulacra.export.bop import write_bop
 from simulacra.export.coco import write_coco
 from simulacra.export.hf import write_hf
 from simulacra.export.plan import Writer
@@ -14,6 +15,7 @@ WRITERS: dict[str, Writer] = {
     "yolo": partial(write_yolo, segments=False),
     "yolo-seg": partial(write_yolo, segments=True),
     "hf": write_hf,
+    "bop": write_bop,
 }
 FORMATS = tuple(WRITERS)
 

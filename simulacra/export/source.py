@@ -17,6 +17,7 @@ from pycocotools import mask as mask_utils
 from simulacra.dataset.layout import CARD, COCO_FILE, image_index_of
 from simulacra.dataset.reader import read_coco, read_graphs
 from simulacra.errors import DatasetError
+from simulacra.scenes import SceneGraph
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class SourceImage:
     annotations: tuple[dict, ...]
     path: Path
     scene: int  # images that view one scene share this key (the image index for one-view scenes)
+    index: int | None  # the image index in its file name (None in a foreign COCO set)
 
     @property
     def file_name(self) -> str:
@@ -52,6 +54,7 @@ class Source:
     root: Path
     coco: dict
     images: tuple[SourceImage, ...]
+    graphs: dict[int, SceneGraph]  # by image index; empty where the dataset has none
 
     @property
     def category_names(self) -> tuple[str, ...]:
@@ -73,9 +76,8 @@ def read_source(root: Path) -> Source:
     """Read and check the dataset at ``root``; DatasetError names the first file or field at fault."""
     coco = read_coco(root)
     where = root / COCO_FILE
-    scenes = {
-        g.image_index: g.image_index if g.scene_index is None else g.scene_index for g in read_graphs(root)
-    }
+    graphs = {graph.image_index: graph for graph in read_graphs(root)}
+    scenes = {index: index if g.scene_index is None else g.scene_index for index, g in graphs.items()}
     categories = {c["id"] for c in coco["categories"]}
     by_image: dict[int, list[dict]] = {image["id"]: [] for image in coco["images"]}
     for annotation in coco["annotations"]:
@@ -93,7 +95,7 @@ def read_source(root: Path) -> Source:
             raise DatasetError(f"{where}: image {entry['id']}'s file_name {entry['file_name']} is missing")
         index = image_index_of(entry["file_name"])
         scene = scenes.get(index, index) if index is not None else entry["id"]
-        images.append(SourceImage(entry, tuple(by_image[entry["id"]]), path, scene))
+        images.append(SourceImage(entry, tuple(by_image[entry["id"]]), path, scene, index))
     if not images:
         raise DatasetError(f"{where}: no images to export")
-    return Source(root, coco, tuple(images))
+    return Source(root, coco, tuple(images), graphs)
