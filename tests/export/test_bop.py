@@ -143,3 +143,15 @@ def test_bop_needs_the_scene_graphs(tiny_dataset, tmp_path, capsys):
     assert run(["export", str(bare), "--format", "bop", "-o", str(tmp_path / "out")]) == 2
     assert "has no scene graph; bop needs the poses" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_midway_leaves_no_output(tiny_dataset, tmp_path, capsys):
+    """A depth file lost after the checks: found while writing, named, and the half-written export removed."""
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_dataset, broken)
+    (broken / "depth/000005.tiff").unlink()
+    work = tmp_path / "work"
+    work.mkdir()
+    assert run(["export", str(broken), "--format", "bop", "-o", str(work / "out")]) == 2
+    assert "depth/000005.tiff is missing" in capsys.readouterr().err
+    assert list(work.iterdir()) == []
