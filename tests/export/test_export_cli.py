@@ -166,7 +166,7 @@ def test_hugging_face_loads_the_hf_export(tiny_dataset, exported, tmp_path):
             assert np.array_equal(mask == k, expected["mask"] == annotation["instance_id"])
 
 
-@pytest.mark.parametrize("fmt", ["coco", "yolo", "yolo-seg", "hf"])
+@pytest.mark.parametrize("fmt", ["coco", "yolo", "yolo-seg", "hf", "bop"])
 def test_every_export_carries_the_card_and_licenses(tiny_dataset, exported, fmt):
     """The dataset card, and each exported image's asset licenses under its path in the export."""
     out = exported(fmt)
