@@ -14,9 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet torch==2.13.0 $(TORCH_ARGS)
-	$(BIN)/pip install --quiet -e '.[dev]'
+# pyproject.toml says which versions work; constraints.txt says which exact ones this
+# venv gets (the set CI tests). torch goes first, on its own, so TORCH_INDEX applies to it only.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt torch $(TORCH_ARGS)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -32,6 +32,16 @@ def silhouette_pixels(
     """
     world_to_camera = np.linalg.inv(np.asarray(camera_to_world, dtype=np.float64) @ _BLENDER_TO_OPENCV)
     points = vertices @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
+    return int(silhouette_mask(points, triangles, k, size).sum())
+
+
+def silhouette_mask(
+    points: np.ndarray, triangles: np.ndarray, k: np.ndarray, size: tuple[int, int]
+) -> np.ndarray:
+    """The (height, width) mask of pixel centres the triangles cover, points in OpenCV camera coordinates.
+
+    Triangles with a corner behind the camera are left out, as in :func:`silhouette_pixels`.
+    """
     in_front = points[:, 2] > 1e-6
     pixels = np.zeros((len(points), 2))
     pixels[in_front] = (points[in_front] @ np.asarray(k).T)[:, :2] / points[in_front, 2:3]
@@ -39,7 +49,7 @@ def silhouette_pixels(
     mask = np.zeros((height, width), dtype=bool)
     for corners in pixels[triangles[in_front[triangles].all(axis=1)]]:
         _fill_centres(mask, corners)
-    return int(mask.sum())
+    return mask
 
 
 def _fill_centres(mask: np.ndarray, corners: np.ndarray) -> None:

@@ -19,6 +19,7 @@ from simulacra.cli.assets import assets_app, schema_app
 from simulacra.cli.audit import audit_app, index_app
 from simulacra.cli.console import err
 from simulacra.cli.evaluation import eval_app, evaluation_app
+from simulacra.cli.export import export_app
 from simulacra.cli.generate import generate_app
 from simulacra.cli.refine import refine_app
 from simulacra.cli.scenes import scenes_app
@@ -39,6 +40,7 @@ app.add_typer(refine_app, name="refine")
 app.registered_commands += scenes_app.registered_commands  # rerender, sweep: top-level
 app.add_typer(eval_app, name="eval")
 app.registered_commands += evaluation_app.registered_commands  # stats, compare: top-level
+app.registered_commands += export_app.registered_commands  # export: top-level
 
 
 @app.callback()

@@ -19,7 +19,9 @@ scenes_app = typer.Typer()
 @scenes_app.command("rerender")
 def rerender_command(
     dataset: Annotated[Path, typer.Argument(help="A dataset folder written by generate.")],
-    image_id: Annotated[int, typer.Option("--id", min=0, help="Image index, as in images/000001.png.")],
+    image_id: Annotated[
+        int, typer.Option("--id", min=0, help="Image id: the COCO image id, the number in images/000003.png.")
+    ],
     out: Annotated[
         Path | None, typer.Option("-o", "--out", help="Also write the re-rendered image (PNG).")
     ] = None,

@@ -1,8 +1,10 @@
 """COCO detection/segmentation export built from instance masks.
 
 Boxes, areas and RLE masks are all derived from the same instance mask, so they agree
-by construction. The ``licenses`` section lists the real licenses of the assets used,
-never BlenderProc's writer default.
+by construction. An image's COCO id is its image index, the number in its file name and
+what ``rerender --id`` takes, so a user never converts between two numbering schemes.
+The ``licenses`` section lists the real licenses of the assets used, never BlenderProc's
+writer default.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def image_record(
     height, width = instance_mask.shape[:2]
     visible = set(np.unique(instance_mask).tolist()) - {0}
     return ImageRecord(
-        image_id=graph.image_index + 1,
+        image_id=graph.image_index,  # one id everywhere: file 000003.png, rerender --id 3, COCO id 3
         file_name=image_files(graph.image_index)[0],
         width=width,
         height=height,

@@ -35,6 +35,16 @@ def image_files(image_index: int) -> tuple[str, ...]:
     )
 
 
+def image_index_of(file_name: str) -> int | None:
+    """The image index in a COCO ``file_name`` such as ``images/000003.png`` (None for a foreign name).
+
+    The COCO image id is this index too (see :mod:`simulacra.dataset.coco`); the file name
+    is what holds for datasets written before ids and indices agreed.
+    """
+    stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return int(stem) if file_name.startswith("images/") and stem.isdigit() else None
+
+
 def record_file(image_index: int) -> str:
     """The record's path relative to the dataset root."""
     return f"{RECORDS}/{image_index:06d}.json"

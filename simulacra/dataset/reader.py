@@ -163,6 +163,15 @@ def read_kept_mask(root: Path, image_index: int) -> np.ndarray:
     return mask
 
 
+def read_depth(root: Path, image_index: int) -> np.ndarray:
+    """Image ``image_index``'s depth in metres along the camera axis (float32, 0 = no surface)."""
+    depth_file = root / image_files(image_index)[3]
+    depth = cv2.imread(str(depth_file), cv2.IMREAD_UNCHANGED)
+    if depth is None or depth.dtype != np.float32:
+        raise DatasetError(f"{depth_file} is missing or not a float32 depth image")
+    return depth
+
+
 def read_written_rgb(root: Path, image_index: int) -> np.ndarray:
     """Image ``image_index``'s RGB pixels as the dataset stores them (a dataset simulacra wrote)."""
     name = image_files(image_index)[0]

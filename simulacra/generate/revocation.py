@@ -19,7 +19,15 @@ from pathlib import Path
 from simulacra.assets_manifest import Manifest, load_manifest
 from simulacra.dataset.assemble import assemble_labels
 from simulacra.dataset.jobfile import JOB_FILE, JobRecord, Revocation
-from simulacra.dataset.layout import AUDIT_LOG, CARD, COCO_FILE, GRAPHS, owned_files, record_file
+from simulacra.dataset.layout import (
+    AUDIT_LOG,
+    CARD,
+    COCO_FILE,
+    GRAPHS,
+    image_index_of,
+    owned_files,
+    record_file,
+)
 from simulacra.dataset.reader import (
     load_job_record,
     load_records,
@@ -87,19 +95,24 @@ def _carry_records(
         if (staging / record_file(index)).is_file():  # staged from the dataset's own record
             continue
         outcome = ImageOutcome(
-            index, kept.get(index), tuple(history.get(index, ())), unoccluded.get(index + 1, {})
+            index, kept.get(index), tuple(history.get(index, ())), unoccluded.get(index, {})
         )
         commit(staging, {record_file(index): outcome.to_json().encode()})
 
 
 def _unoccluded_areas(dataset: Path) -> dict[int, dict[int, int]]:
-    """Image id -> instance id -> unoccluded area, read from COCO: kept images are not re-rendered."""
+    """Image index -> instance id -> unoccluded area, read from COCO: kept images are not re-rendered.
+
+    Images are matched by file name, which holds for datasets whose COCO ids predate the
+    convention that the id is the image index.
+    """
+    coco = read_coco(dataset)
+    index_of = {image["id"]: image_index_of(image["file_name"]) for image in coco["images"]}
     areas: dict[int, dict[int, int]] = {}
-    for annotation in read_coco(dataset)["annotations"]:
+    for annotation in coco["annotations"]:
         if "unoccluded_area" in annotation:
-            areas.setdefault(annotation["image_id"], {})[annotation["instance_id"]] = annotation[
-                "unoccluded_area"
-            ]
+            per_image = areas.setdefault(index_of[annotation["image_id"]], {})
+            per_image[annotation["instance_id"]] = annotation["unoccluded_area"]
     return areas
 
 

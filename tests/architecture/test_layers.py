@@ -16,6 +16,7 @@ LAYERS = (
     ("stages", tuple(f"simulacra.{stage}" for stage in STAGES)),
     ("dataset", ("simulacra.dataset",)),
     ("evaluation", ("simulacra.evaluation",)),
+    ("export", ("simulacra.export",)),
     ("job", ("simulacra.job",)),
     ("work", ("simulacra.work",)),
     ("farm", ("simulacra.farm",)),

@@ -56,7 +56,7 @@ def test_coco_agrees_with_instance_masks(dataset):
     for image in coco.loadImgs(coco.getImgIds()):
         stem = image["file_name"].split("/")[-1].removesuffix(".png")
         instances = cv2.imread(str(dataset / f"masks/{stem}_instance.png"), cv2.IMREAD_UNCHANGED)
-        graph = graphs[image["id"] - 1]
+        graph = graphs[image["id"]]
         categories = {node.instance_id: node.category for node in graph.objects}
         annotations = coco.loadAnns(coco.getAnnIds(imgIds=image["id"]))
         assert {a["instance_id"] for a in annotations} == set(np.unique(instances).tolist()) - {0}
@@ -68,6 +68,15 @@ def test_coco_agrees_with_instance_masks(dataset):
             assert (x, y, x + w - 1, y + h - 1) == (xs.min(), ys.min(), xs.max(), ys.max())
             assert ann["area"] == truth.sum()
             assert coco.loadCats(ann["category_id"])[0]["name"] == categories[ann["instance_id"]]
+
+
+def test_coco_image_id_is_the_image_index(dataset):
+    """One id everywhere: COCO id 2 is images/000002.png, scene graph image_index 2, rerender --id 2."""
+    images = json.loads((dataset / "annotations/coco.json").read_text())["images"]
+    assert [(image["id"], image["file_name"]) for image in images] == [
+        (i, f"images/{i:06d}.png") for i in range(3)
+    ]
+    assert [g.image_index for g in _graphs(dataset)] == [image["id"] for image in images]
 
 
 def test_annotations_record_visible_fraction(dataset):

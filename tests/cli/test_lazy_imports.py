@@ -21,7 +21,14 @@ print(json.dumps([status, sorted(name for name in heavy if name in sys.modules)]
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["audit", "--help"], ["index", "--help"], ["generate", "--help"], ["eval", "--help"]],
+    [
+        ["--help"],
+        ["audit", "--help"],
+        ["index", "--help"],
+        ["generate", "--help"],
+        ["eval", "--help"],
+        ["export", "--help"],
+    ],
 )
 def test_help_imports_no_heavy_module(argv):
     """Importing the CLI and printing a command's help leaves every heavy package unimported."""

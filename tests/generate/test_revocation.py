@@ -113,9 +113,9 @@ def test_revoke_replaces_exactly_the_images_that_used_it(generated, capfd):
             assert any(name.startswith(f"{folder}/{index:06d}") for name in after)
 
     coco = COCO(str(generated / "annotations" / "coco.json"))
-    assert sorted(coco.getImgIds()) == [1, 2, 3]
+    assert sorted(coco.getImgIds()) == [0, 1, 2]
     for image in coco.dataset["images"]:
-        graph = graphs[image["id"] - 1]
+        graph = graphs[image["id"]]
         assert image["asset_ids"] == [r.id for r in graph.assets()]
         mask = cv2.imread(
             str(generated / f"masks/{graph.image_index:06d}_instance.png"), cv2.IMREAD_UNCHANGED
