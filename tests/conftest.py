@@ -21,6 +21,14 @@ posters:
 """
 
 
+def only_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """What a refused command printed: one line, no traceback (the bad-input contract)."""
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    return err
+
+
 @pytest.fixture(scope="session", autouse=True)
 def simulacra_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated data (the built-in library) goes to a per-session folder, not ~/.cache."""

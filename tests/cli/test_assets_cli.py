@@ -11,13 +11,7 @@ import trimesh
 from PIL import Image
 
 from simulacra.cli import run
-
-
-def _only_line(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    return err
+from tests.conftest import only_error_line
 
 
 @pytest.fixture
@@ -113,7 +107,7 @@ def _bad_manifest_missing_field(root):
 def test_unknown_spdx(root, capsys):
     """An unknown SPDX id names the file and field; exit 2; no manifest written."""
     assert _add(root, root / "art.png", license="CC-BY-9.9") == 2
-    assert "art.png: license: unknown license 'CC-BY-9.9'" in _only_line(capsys)
+    assert "art.png: license: unknown license 'CC-BY-9.9'" in only_error_line(capsys)
     assert not (root / "manifest.json").exists()
 
 
@@ -122,7 +116,7 @@ def test_missing_field(root, capsys):
     args, expected = _bad_manifest_missing_field(root)
     before = (root / "manifest.json").read_text()
     assert run(args) == 2
-    assert expected in _only_line(capsys)
+    assert expected in only_error_line(capsys)
     assert (root / "manifest.json").read_text() == before
 
 
@@ -136,7 +130,7 @@ def test_missing_license_option(root, capsys):
 def test_sha256_mismatch(root, capsys):
     """--sha256 that does not match the file is refused by name."""
     assert _add(root, root / "art.png", extra=["--sha256", "0" * 64]) == 2
-    assert "art.png: sha256 is" in _only_line(capsys)
+    assert "art.png: sha256 is" in only_error_line(capsys)
     assert not (root / "manifest.json").exists()
 
 
@@ -149,7 +143,7 @@ def test_paths_escaping_root(tmp_path, capsys):
     (root / "link.png").symlink_to(outside)
     for path in (root / ".." / "outside.png", outside, root / "link.png"):
         assert _add(root, path) == 2
-        assert "escapes the asset root" in _only_line(capsys)
+        assert "escapes the asset root" in only_error_line(capsys)
     assert not (root / "manifest.json").exists()
 
 
@@ -166,7 +160,7 @@ def test_corrupt_or_empty_mesh(tmp_path, capsys, name, data, expected):
     """Corrupt, face-less, empty and degenerate meshes: one line naming the file, exit 2."""
     (tmp_path / name).write_bytes(data)
     assert _add(tmp_path, tmp_path / name) == 2
-    line = _only_line(capsys)
+    line = only_error_line(capsys)
     assert name in line and expected in line
     assert not (tmp_path / "manifest.json").exists()
 
@@ -175,7 +169,7 @@ def test_image_over_pixel_limit(tmp_path, capsys):
     """A texture whose header claims 100 megapixels is refused without decoding."""
     Image.new("1", (10_000, 10_000)).save(tmp_path / "bomb.png")
     assert _add(tmp_path, tmp_path / "bomb.png") == 2
-    line = _only_line(capsys)
+    line = only_error_line(capsys)
     assert "bomb.png: header claims 10000x10000" in line and "refused without decoding" in line
 
 
@@ -185,7 +179,7 @@ def test_duplicate_id(root, capsys):
     before = (root / "manifest.json").read_text()
     capsys.readouterr()
     assert _add(root, root / "box.obj", extra=["--id", "dup"]) == 2
-    assert "duplicate asset id 'dup'" in _only_line(capsys)
+    assert "duplicate asset id 'dup'" in only_error_line(capsys)
     assert (root / "manifest.json").read_text() == before
 
 
@@ -193,7 +187,7 @@ def test_one_bad_file_adds_nothing(root, capsys):
     """A folder with one corrupt file adds none of its files."""
     (root / "bad.ply").write_bytes(b"garbage")
     assert _add(root, root) == 2
-    assert "bad.ply" in _only_line(capsys)
+    assert "bad.ply" in only_error_line(capsys)
     assert not (root / "manifest.json").exists()
 
 

@@ -7,13 +7,7 @@ import json
 import pytest
 
 from simulacra.cli import run
-
-
-def _only_line(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    return err
+from tests.conftest import only_error_line
 
 
 @pytest.mark.parametrize(
@@ -30,7 +24,7 @@ def test_bad_spec(tmp_path, capsys, text, expected):
     spec.write_text(text)
     out = tmp_path / "out"
     assert run(["generate", str(spec), "-n", "1", "-o", str(out)]) == 2
-    line = _only_line(capsys)
+    line = only_error_line(capsys)
     assert expected in line and str(spec) in line
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]
@@ -48,7 +42,7 @@ def test_missing_asset_file(tmp_path, capsys, small_spec_file):
         ["generate", str(small_spec_file), "-n", "1", "-o", str(out), "--manifest", str(tmp_path / "assets")]
     )
     assert status == 2
-    line = _only_line(capsys)
+    line = only_error_line(capsys)
     assert victim.name in line and "missing" in line
     assert not out.exists()
 
@@ -66,7 +60,7 @@ def test_unknown_license_in_manifest(tmp_path, capsys, small_spec_file):
         ["generate", str(small_spec_file), "-n", "1", "-o", str(tmp_path / "out"), "--manifest", str(path)]
     )
     assert status == 2
-    assert "unknown license 'Proprietary-Maybe'" in _only_line(capsys)
+    assert "unknown license 'Proprietary-Maybe'" in only_error_line(capsys)
 
 
 def test_existing_output_is_not_touched(tmp_path, capsys, small_spec_file):
@@ -75,7 +69,7 @@ def test_existing_output_is_not_touched(tmp_path, capsys, small_spec_file):
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
     assert run(["generate", str(small_spec_file), "-n", "1", "-o", str(out)]) == 2
-    assert "already exists and is not empty" in _only_line(capsys)
+    assert "already exists and is not empty" in only_error_line(capsys)
     assert (out / "precious.txt").read_text() == "keep me"
 
 
@@ -91,7 +85,7 @@ def test_missing_index(tmp_path, capsys, small_spec_file):
     args = ["generate", str(small_spec_file), "-n", "1", "-o", str(out), "--index", str(tmp_path / "nope")]
     status = run(args)
     assert status == 2
-    assert "nope" in _only_line(capsys)
+    assert "nope" in only_error_line(capsys)
     assert not out.exists()
 
 
@@ -99,5 +93,5 @@ def test_missing_gpu_refused_before_rendering(tmp_path, capsys, small_spec_file)
     """--device cuda without a CUDA GPU: one line naming the device and the fallback, nothing written."""
     out = tmp_path / "out"
     assert run(["generate", str(small_spec_file), "-n", "1", "-o", str(out), "--device", "cuda"]) == 2
-    assert "--device cuda: Cycles found no CUDA GPU" in _only_line(capsys)
+    assert "--device cuda: Cycles found no CUDA GPU" in only_error_line(capsys)
     assert not out.exists()

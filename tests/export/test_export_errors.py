@@ -10,13 +10,7 @@ import pytest
 from simulacra.cli import run
 from simulacra.cli.export import Format, Segmentation, export_command
 from simulacra.export import DEFAULT_SPLIT, FORMATS, SEGMENTATIONS
-
-
-def _only_line(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    return err
+from tests.conftest import only_error_line
 
 
 @pytest.mark.parametrize(
@@ -33,7 +27,7 @@ def test_bad_split_is_one_line(tiny_dataset, tmp_path, capsys, split, expected):
     """Each malformed --split is named; nothing is written beside the output path."""
     out = tmp_path / "out"
     assert run(["export", str(tiny_dataset), "--format", "yolo", "-o", str(out), "--split", split]) == 2
-    assert expected in _only_line(capsys)
+    assert expected in only_error_line(capsys)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -46,7 +40,7 @@ def test_more_splits_than_scenes(tiny_dataset, tmp_path, capsys):
     coco["annotations"] = [a for a in coco["annotations"] if a["image_id"] == coco["images"][0]["id"]]
     (one / "annotations/coco.json").write_text(json.dumps(coco))
     assert run(["export", str(one), "--format", "coco", "-o", str(tmp_path / "out")]) == 2
-    assert "1 scenes cannot fill 3 splits" in _only_line(capsys)
+    assert "1 scenes cannot fill 3 splits" in only_error_line(capsys)
     assert not (tmp_path / "out").exists()
 
 
@@ -58,7 +52,7 @@ def test_missing_image_file_is_named_and_nothing_is_left(tiny_dataset, tmp_path,
     work = tmp_path / "work"
     work.mkdir()
     assert run(["export", str(broken), "--format", "hf", "-o", str(work / "out")]) == 2
-    line = _only_line(capsys)
+    line = only_error_line(capsys)
     assert "images/000003.png is missing" in line and "coco.json" in line
     assert list(work.iterdir()) == []
 
@@ -71,22 +65,22 @@ def test_unknown_category_is_named(tiny_dataset, tmp_path, capsys):
     coco["annotations"][2]["category_id"] = 999
     (broken / "annotations/coco.json").write_text(json.dumps(coco))
     assert run(["export", str(broken), "--format", "coco", "-o", str(tmp_path / "out")]) == 2
-    assert f"annotation {coco['annotations'][2]['id']} has an unknown category_id" in _only_line(capsys)
+    assert f"annotation {coco['annotations'][2]['id']} has an unknown category_id" in only_error_line(capsys)
     assert not (tmp_path / "out").exists()
 
 
 def test_refuses_a_folder_that_is_no_dataset_and_an_occupied_output(tiny_dataset, tmp_path, capsys):
     """No COCO file: named. An output folder with files, or one inside the dataset: refused, untouched."""
     assert run(["export", str(tmp_path), "--format", "coco", "-o", str(tmp_path / "out")]) == 2
-    assert "not a simulacra dataset" in _only_line(capsys)
+    assert "not a simulacra dataset" in only_error_line(capsys)
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "keep.txt").write_text("mine")
     assert run(["export", str(tiny_dataset), "--format", "coco", "-o", str(taken)]) == 2
-    assert "already exists and is not empty" in _only_line(capsys)
+    assert "already exists and is not empty" in only_error_line(capsys)
     assert [p.name for p in taken.iterdir()] == ["keep.txt"]
     assert run(["export", str(tiny_dataset), "--format", "coco", "-o", str(tiny_dataset / "export")]) == 2
-    assert "inside the dataset" in _only_line(capsys)
+    assert "inside the dataset" in only_error_line(capsys)
     assert not (tiny_dataset / "export").exists()
 
 

@@ -10,15 +10,9 @@ import cv2
 import torch
 
 from simulacra.cli import run
+from tests.conftest import only_error_line
 
 TINY = ["--steps", "4", "--size", "32", "--batch", "4", "--checkpoint-every", "2"]
-
-
-def _only_line(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    return err
 
 
 def test_train_then_apply(tmp_path, synthetic_dir, real_dir, capsys):
@@ -65,19 +59,19 @@ def test_bad_input_one_line_exit_2(tmp_path, synthetic_dir, real_dir, capsys):
     """Missing folder, bad setting, foreign checkpoint, existing output: one line, exit 2, nothing written."""
     base = ["refine", "train", "--synthetic", str(synthetic_dir), "-o", str(tmp_path / "m"), *TINY]
     assert run([*base, "--real", str(tmp_path / "nope")]) == 2
-    assert "nope does not exist" in _only_line(capsys)
+    assert "nope does not exist" in only_error_line(capsys)
     assert run([*base, "--real", str(real_dir), "--dp-epsilon", "0"]) == 2
-    assert "--dp-epsilon" in _only_line(capsys)
+    assert "--dp-epsilon" in only_error_line(capsys)
     assert not (tmp_path / "m").exists()
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
     assert run(["refine", "apply", str(foreign), str(synthetic_dir), "-o", str(tmp_path / "o")]) == 2
-    assert "not a simulacra refiner checkpoint" in _only_line(capsys)
+    assert "not a simulacra refiner checkpoint" in only_error_line(capsys)
     assert not (tmp_path / "o").exists()
     assert run([*base, "--real", str(real_dir)]) == 0
     capsys.readouterr()
     assert run(["refine", "apply", str(tmp_path / "m"), str(synthetic_dir), "-o", str(real_dir)]) == 2
-    assert "already exists" in _only_line(capsys)
+    assert "already exists" in only_error_line(capsys)
 
 
 def test_corrupt_image_in_apply_leaves_no_output(tmp_path, synthetic_dir, real_dir, tiny, capsys):
@@ -87,7 +81,7 @@ def test_corrupt_image_in_apply_leaves_no_output(tmp_path, synthetic_dir, real_d
     train(synthetic_dir, real_dir, tmp_path / "m", tiny, device="cpu")
     (synthetic_dir / "003.png").write_bytes(b"\x89PNG broken")
     assert run(["refine", "apply", str(tmp_path / "m"), str(synthetic_dir), "-o", str(tmp_path / "out")]) == 2
-    assert "003.png" in _only_line(capsys)
+    assert "003.png" in only_error_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "real", "synthetic"]
 
 
