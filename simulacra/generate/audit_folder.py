@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from simulacra.assets_manifest import sha256_of
 from simulacra.audit import Auditor, DcrShare, ReferenceIndex, Verdict, read_image
+from simulacra.audit.lock import index_lock
 from simulacra.audit.privacy_metrics import flag_rates, identity_leaks
+from simulacra.audit.walk import files_below
 from simulacra.errors import AssetError, ReferenceIndexError, UsageError
 from simulacra.evaluation.dcr import holdout_of, share_of
 
@@ -39,7 +41,7 @@ def image_files(target: Path) -> list[Path]:
         return [target]
     if not target.is_dir():
         raise AssetError(f"{target}: no such file or folder")
-    files = sorted(p for p in target.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES_AUDITED and p.is_file())
+    files = files_below(target, IMAGE_SUFFIXES_AUDITED)
     if not files:
         raise AssetError(f"no images found in {target}")
     return files
@@ -174,18 +176,19 @@ def calibrate(
     """
     from simulacra.audit.fit import fit
 
-    loaded = ReferenceIndex.load(index)
-    auditor = Auditor(loaded)
-    known = {r.sha256 for r in loaded.references}
-    for path in image_files(holdout):  # a hold-out image that is in the index is a positive
-        if sha256_of(path) in known:
-            raise ReferenceIndexError(f"{path}: this image is in the index; the hold-out must not be")
-    negatives = []
-    for folder, label in ((holdout, "hold-out"), (clean, "clean")):
-        verdicts, _ = audit_files(auditor, folder, progress(label))
-        negatives += verdicts
-    thresholds, fits = fit(negatives, loaded.thresholds, fpr)
-    loaded.with_thresholds(thresholds).save(index)
+    with index_lock(index):  # load -> fit -> save: an `index add` meanwhile would be lost
+        loaded = ReferenceIndex.load(index)
+        auditor = Auditor(loaded)
+        known = {r.sha256 for r in loaded.references}
+        for path in image_files(holdout):  # a hold-out image that is in the index is a positive
+            if sha256_of(path) in known:
+                raise ReferenceIndexError(f"{path}: this image is in the index; the hold-out must not be")
+        negatives = []
+        for folder, label in ((holdout, "hold-out"), (clean, "clean")):
+            verdicts, _ = audit_files(auditor, folder, progress(label))
+            negatives += verdicts
+        thresholds, fits = fit(negatives, loaded.thresholds, fpr)
+        loaded.with_thresholds(thresholds).save(index)
     return fits
 
 
@@ -209,7 +212,8 @@ def extend_index(
     index: Path, directory: Path, progress: Progress | None = None, *, workers: int = 1
 ) -> tuple[ReferenceIndex, int, int]:
     """``index add``: add the references below ``directory``; returns (index, added, newly skipped)."""
-    loaded = ReferenceIndex.load(index)
-    skipped_before = len(loaded.manifest.skipped)
-    extended, added = loaded.add(directory, progress=progress, workers=workers)
+    with index_lock(index):  # load -> add -> save: a concurrent add waits, and is not lost
+        loaded = ReferenceIndex.load(index)
+        skipped_before = len(loaded.manifest.skipped)
+        extended, added = loaded.add(directory, progress=progress, workers=workers)
     return extended, added, len(extended.manifest.skipped) - skipped_before
