@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simulacra.dataset.assemble import assemble_labels
 from simulacra.dataset.atomic import write_atomic
@@ -24,13 +25,13 @@ from simulacra.dataset.jobfile import JobRecord
 from simulacra.dataset.layout import CARD, COCO_FILE
 from simulacra.dataset.reader import load_records, read_dataset
 from simulacra.dataset.records import ImageOutcome, finished
-from simulacra.dataset.staging import check_output_folder, check_staging, open_staging
+from simulacra.dataset.staging import check_output_folder, check_staging, completed_job, open_staging
 from simulacra.dataset.stats import statistics_of
 from simulacra.dataset.version import version_of_files
 from simulacra.errors import PolicyError
 from simulacra.farm.dispatch import dispatch
 from simulacra.farm.options import FarmOptions
-from simulacra.job import Job, PreparedJob, job_record, load_stages
+from simulacra.job import Job, PreparedJob, WorkItem, job_record, load_stages
 from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import resolve
 
@@ -56,17 +57,21 @@ class JobResult:
     retried: int = 0  # images given to a new worker after one crashed or hung on them
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the largest resident memory a worker reported
+    complete: bool = False  # --resume found the job finished already: nothing was done
 
 
 def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
     """Refuse everything that can be refused before any output exists.
 
-    Checks the output folder (and the partial folder a resumed job would continue), the
-    render device, the license policy's decision for the job's purpose, every asset
-    file's hash, that each spec resolves against what the policy admits, and loads the
-    reference index. Writes nothing.
+    Checks the output folder (and the partial folder a resumed job would continue; with
+    ``--resume`` the output may be this job's finished dataset), the render device, the
+    license policy's decision for the job's purpose, every asset file's hash, that each
+    spec resolves against what the policy admits, and loads the reference index. Writes
+    nothing.
     """
-    check_output_folder(job.out)
+    resume = options is not None and options.resume
+    if not resume:
+        check_output_folder(job.out)
     if job.device != "cpu":
         choose_device(job.device, available_gpu_devices())
     prepared = load_stages(job)
@@ -87,10 +92,26 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
             attempt=item.first_attempt,
             exclude=admission.excluded_ids | item.exclude,
         )
-    if options is not None:
+    if options is not None and not (resume and _completed(prepared, options)):
         shard = str(options.shard) if options.shard else None
         check_staging(job.out, job.config_hash(prepared.refiner_sha256), resume=options.resume, shard=shard)
     return prepared
+
+
+def _wanted(job: Job, options: FarmOptions) -> list[WorkItem]:
+    """The job's items this run covers: all of them, or its shard's."""
+    return [item for item in job.items if options.shard is None or options.shard.takes(item.image_index)]
+
+
+def _completed(prepared: PreparedJob, options: FarmOptions) -> bool:
+    """Whether the job's output already is its finished dataset (see :func:`completed_job`)."""
+    job, shard = prepared.job, options.shard
+    return completed_job(
+        job.out,
+        job.config_hash(prepared.refiner_sha256),
+        wanted=len(_wanted(job, options)),
+        takes=shard.takes if shard is not None else lambda _: True,
+    )
 
 
 def run_job(
@@ -111,6 +132,9 @@ def run_job(
     options = options or FarmOptions()
     job = prepared.job
     started = time.perf_counter()
+    wanted = _wanted(job, options)
+    if options.resume and _completed(prepared, options):
+        return _result(job.out, None, None, None, len(wanted), resumed=len(wanted), complete=True)
     categories = job.manifest.categories()
     config_hash = job.config_hash(prepared.refiner_sha256)
     shard = options.shard
@@ -118,7 +142,6 @@ def run_job(
     try:
         record = job_record(job, prepared.admission, categories, config_hash)
         record.save(staging.root)
-        wanted = [item for item in job.items if shard is None or shard.takes(item.image_index)]
         done = finished(staging.root)
         todo = [item for item in wanted if item.image_index not in done]
         if on_start:
@@ -133,22 +156,36 @@ def run_job(
     except BaseException:
         staging.abandon()
         raise
-    outcomes = {o.image_index: o for o in load_records(job.out)}
-    return JobResult(
-        out=job.out,
-        card=card,
-        coco=coco,
-        written=sum(o.status == "kept" for o in outcomes.values()),
-        audit=summary,
-        requested=len(wanted),
+    return _result(
+        job.out,
+        card,
+        coco,
+        summary,
+        len(wanted),
         resumed=len(wanted) - len(todo),
         rendered=len(todo),
-        rejected=sum(o.rejected for o in outcomes.values()),
-        dropped=sum(o.status == "dropped" for o in outcomes.values()),
-        failed=sum(o.status == "failed" for o in outcomes.values()),
         retried=rendered.retried,
         seconds=time.perf_counter() - started,
         peak_rss_mb=rendered.peak_rss_mb,
+    )
+
+
+def _result(
+    out: Path, card: Path | None, coco: Path | None, audit: AuditSummary | None, requested: int, **run: Any
+) -> JobResult:
+    """The job's summary, its counts read back from the published dataset's records."""
+    outcomes = load_records(out)
+    return JobResult(
+        out=out,
+        card=card,
+        coco=coco,
+        written=sum(o.status == "kept" for o in outcomes),
+        audit=audit,
+        requested=requested,
+        rejected=sum(o.rejected for o in outcomes),
+        dropped=sum(o.status == "dropped" for o in outcomes),
+        failed=sum(o.status == "failed" for o in outcomes),
+        **run,
     )
 
 
