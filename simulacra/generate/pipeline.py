@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulacra.assets_manifest.validation import check_recorded
 from simulacra.dataset.assemble import assemble_labels
 from simulacra.dataset.atomic import write_atomic
 from simulacra.dataset.card import AuditSummary, CardFacts, RefinementFacts, render_card
@@ -81,8 +82,11 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
             f"asset {admission.people[0]!r} shows a person; policy {admission.policy.name!r} admits it "
             "only under audit: give --index"
         )
-    for record in job.manifest.assets:
-        job.manifest.verified_file(record)
+    for record in job.manifest.assets:  # what the job may sample, checked as `assets add` checks it
+        if record.id in admission.excluded_ids:
+            job.manifest.verified_file(record)
+        else:
+            check_recorded(job.manifest, record)
     for item in job.items:  # resolving once checks categories and asset ids against the manifest
         resolve(
             item.spec,
