@@ -188,12 +188,20 @@ class Manifest(BaseModel):
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def save(self) -> Path:
-        """Write ``manifest.json`` into the root (records only), atomically: never half-written."""
+        """Write ``manifest.json`` into the root (records only), atomically: never half-written.
+
+        Raises:
+            AssetError: it cannot be written; the old manifest is left as it was.
+        """
         path = self.root / MANIFEST_FILE
         records = [r.model_dump(mode="json", exclude_defaults=True) for r in self.assets]
         partial = path.with_name(f".{MANIFEST_FILE}.partial")
-        partial.write_text(json.dumps({"assets": records}, indent=2) + "\n")
-        partial.replace(path)
+        try:
+            partial.write_text(json.dumps({"assets": records}, indent=2) + "\n")
+            partial.replace(path)
+        except OSError as exc:  # no space, read-only: the manifest stays as it was, no leftover
+            partial.unlink(missing_ok=True)
+            raise AssetError(f"{path}: cannot write the manifest ({exc.strerror}); it is unchanged") from None
         return path
 
     def replaced(self, records: tuple[AssetRecord, ...]) -> Manifest:

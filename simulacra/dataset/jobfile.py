@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from simulacra.dataset.atomic import write_atomic
+
 JOB_FILE = "job.json"
 
 
@@ -54,9 +56,7 @@ class JobRecord(BaseModel):
 
     def save(self, root: Path) -> None:
         """Write ``root/job.json`` atomically (a failure leaves the previous file)."""
-        partial = root / f".{JOB_FILE}.partial"
-        partial.write_text(self.model_dump_json(indent=2) + "\n")
-        partial.replace(root / JOB_FILE)
+        write_atomic(root / JOB_FILE, (self.model_dump_json(indent=2) + "\n").encode())
 
 
 def installed_versions() -> dict[str, str]:

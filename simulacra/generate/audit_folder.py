@@ -205,7 +205,13 @@ def build_index(
     if not directory.is_dir():
         raise ReferenceIndexError(f"reference folder {directory} does not exist")
     check_output_folder(out)
-    return ReferenceIndex.build(directory, progress=progress, path=out, workers=workers)
+    try:
+        return ReferenceIndex.build(directory, progress=progress, path=out, workers=workers)
+    except OSError as exc:  # a full disk: what is committed stays in .OUT.partial for the next run
+        raise ReferenceIndexError(
+            f"{out}: cannot write the index ({exc.strerror or exc}); make room and run the same "
+            "command again to resume"
+        ) from None
 
 
 def extend_index(

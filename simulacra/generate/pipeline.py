@@ -24,9 +24,16 @@ from simulacra.dataset.atomic import write_atomic
 from simulacra.dataset.card import AuditSummary, CardFacts, RefinementFacts, render_card
 from simulacra.dataset.jobfile import JobRecord
 from simulacra.dataset.layout import CARD, COCO_FILE
+from simulacra.dataset.location import check_output_location, image_bytes
 from simulacra.dataset.reader import load_records, read_dataset
 from simulacra.dataset.records import ImageOutcome, finished
-from simulacra.dataset.staging import check_output_folder, check_staging, completed_job, open_staging
+from simulacra.dataset.staging import (
+    check_output_folder,
+    check_staging,
+    completed_job,
+    open_staging,
+    staging_folder,
+)
 from simulacra.dataset.stats import statistics_of
 from simulacra.dataset.version import version_of_files
 from simulacra.errors import PolicyError
@@ -96,10 +103,21 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
             attempt=item.first_attempt,
             exclude=admission.excluded_ids | item.exclude,
         )
-    if options is not None and not (resume and _completed(prepared, options)):
+    complete = options is not None and resume and _completed(prepared, options)
+    if options is not None and not complete:
         shard = str(options.shard) if options.shard else None
         check_staging(job.out, job.config_hash(prepared.refiner_sha256), resume=options.resume, shard=shard)
+    if not complete:
+        _check_location(job, options or FarmOptions())
     return prepared
+
+
+def _check_location(job: Job, options: FarmOptions) -> None:
+    """Refuse, before rendering, an output location the job could not be finished in."""
+    done = finished(staging_folder(job.out)) if options.resume else set()
+    todo = [item for item in _wanted(job, options) if item.image_index not in done]
+    needed = sum(image_bytes(*item.spec.resolution) for item in todo)
+    check_output_location(job.out, needed, len(todo))
 
 
 def _wanted(job: Job, options: FarmOptions) -> list[WorkItem]:
