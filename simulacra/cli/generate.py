@@ -75,7 +75,7 @@ def generate(
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
     from simulacra.errors import FarmError
     from simulacra.farm.options import FarmOptions, Shard, parse_gpus
-    from simulacra.job import Job, WorkItem
+    from simulacra.job import ItemRuns, Job
     from simulacra.scenes import load_spec
 
     if gpus is not None and device.value not in ("cuda", "optix"):
@@ -97,7 +97,7 @@ def generate(
     assets = load_manifest(manifest) if manifest else builtin_manifest()
     job = Job(
         name=scene.name,
-        items=tuple(WorkItem(i, scene) for i in range(n)),
+        items=ItemRuns.uniform(scene, n),  # work items are made as they render: -n costs no memory
         manifest=assets,
         seed=seed,
         out=out,

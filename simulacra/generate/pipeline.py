@@ -13,7 +13,7 @@ actors (:mod:`simulacra.farm.ray_actors`), in one run or resumed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from simulacra.dataset.version import version_of_files
 from simulacra.errors import PolicyError
 from simulacra.farm.dispatch import dispatch
 from simulacra.farm.options import FarmOptions
-from simulacra.job import Job, PreparedJob, WorkItem, job_record, load_stages
+from simulacra.job import ItemRuns, Job, PreparedJob, WorkItem, job_record, load_stages, spec_runs
 from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import resolve
 
@@ -94,15 +94,7 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
             job.manifest.verified_file(record)
         else:
             check_recorded(job.manifest, record)
-    for item in job.items:  # resolving once checks categories and asset ids against the manifest
-        resolve(
-            item.spec,
-            job.manifest,
-            job_seed=job.seed,
-            image_index=item.image_index,
-            attempt=item.first_attempt,
-            exclude=admission.excluded_ids | item.exclude,
-        )
+    _check_specs(job, admission.excluded_ids)
     complete = options is not None and resume and _completed(prepared, options)
     if options is not None and not complete:
         shard = str(options.shard) if options.shard else None
@@ -112,17 +104,50 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
     return prepared
 
 
+def _check_specs(job: Job, excluded: frozenset[str]) -> None:
+    """Resolve one image of each spec: checks its categories and asset ids against the manifest.
+
+    One per run of images, not every image: each work unit resolves its own graph when it
+    renders, so a job of 10^8 images starts rendering at once, in the memory of one.
+    """
+    firsts = (
+        (WorkItem(start, spec) for start, _, spec in job.items.runs)
+        if isinstance(job.items, ItemRuns)
+        else job.items
+    )
+    for item in firsts:
+        resolve(
+            item.spec,
+            job.manifest,
+            job_seed=job.seed,
+            image_index=item.image_index,
+            attempt=item.first_attempt,
+            exclude=excluded | item.exclude,
+        )
+
+
 def _check_location(job: Job, options: FarmOptions) -> None:
     """Refuse, before rendering, an output location the job could not be finished in."""
     done = finished(staging_folder(job.out)) if options.resume else set()
-    todo = [item for item in _wanted(job, options) if item.image_index not in done]
-    needed = sum(image_bytes(*item.spec.resolution) for item in todo)
-    check_output_location(job.out, needed, len(todo))
+    left = _wanted_count(job, options) - len(done)
+    smallest = min(image_bytes(*spec.resolution) for _, _, spec in spec_runs(job.items)) if left else 0
+    check_output_location(job.out, left * smallest, left)
 
 
-def _wanted(job: Job, options: FarmOptions) -> list[WorkItem]:
-    """The job's items this run covers: all of them, or its shard's."""
-    return [item for item in job.items if options.shard is None or options.shard.takes(item.image_index)]
+def _wanted(job: Job, options: FarmOptions) -> Iterator[WorkItem]:
+    """The job's items this run covers, made one at a time: all of them, or its shard's."""
+    return (item for item in job.items if options.shard is None or options.shard.takes(item.image_index))
+
+
+def _wanted_count(job: Job, options: FarmOptions) -> int:
+    """How many images this run covers, counted without making their work items."""
+    shard = options.shard
+    if shard is None:
+        return len(job.items)
+    return sum(
+        len(range(start + (shard.index - start) % shard.count, stop, shard.count))
+        for start, stop, _ in spec_runs(job.items)
+    )
 
 
 def _completed(prepared: PreparedJob, options: FarmOptions) -> bool:
@@ -131,7 +156,7 @@ def _completed(prepared: PreparedJob, options: FarmOptions) -> bool:
     return completed_job(
         job.out,
         job.config_hash(prepared.refiner_sha256),
-        wanted=len(_wanted(job, options)),
+        wanted=_wanted_count(job, options),
         takes=shard.takes if shard is not None else lambda _: True,
     )
 
@@ -154,9 +179,9 @@ def run_job(
     options = options or FarmOptions()
     job = prepared.job
     started = time.perf_counter()
-    wanted = _wanted(job, options)
+    wanted = _wanted_count(job, options)
     if options.resume and _completed(prepared, options):
-        return _result(job.out, None, None, None, len(wanted), resumed=len(wanted), complete=True)
+        return _result(job.out, None, None, None, wanted, resumed=wanted, complete=True)
     categories = job.manifest.categories()
     config_hash = job.config_hash(prepared.refiner_sha256)
     shard = options.shard
@@ -164,11 +189,11 @@ def run_job(
     try:
         record = job_record(job, prepared.admission, categories, config_hash)
         record.save(staging.root)
-        done = finished(staging.root)
-        todo = [item for item in wanted if item.image_index not in done]
+        done = finished(staging.root)  # verified records, all of this job (or shard)
+        todo = (item for item in _wanted(job, options) if item.image_index not in done)
         if on_start:
-            on_start(len(wanted), len(wanted) - len(todo))
-        rendered = dispatch(prepared, todo, staging.root, options, on_image)
+            on_start(wanted, len(done))
+        rendered = dispatch(prepared, todo, wanted - len(done), staging.root, options, on_image)
         card, coco, summary = None, None, None
         counts = assemble_labels(staging.root, categories, record.description) if shard is None else None
         if counts is not None:
@@ -183,9 +208,9 @@ def run_job(
         card,
         coco,
         summary,
-        len(wanted),
-        resumed=len(wanted) - len(todo),
-        rendered=len(todo),
+        wanted,
+        resumed=len(done),
+        rendered=wanted - len(done),
         retried=rendered.retried,
         seconds=time.perf_counter() - started,
         peak_rss_mb=rendered.peak_rss_mb,
@@ -232,7 +257,7 @@ def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: 
         name=record.name,
         config_hash=record.config_hash,
         seed=record.seed,
-        requested=len(record.items),
+        requested=record.image_count(),
         written=len(files.graphs),
         failed=tuple(f["image_index"] for f in files.failures),
         categories=files.instances,

@@ -84,3 +84,24 @@ def test_records_carry_the_sha256_of_their_files(in_process):
     assert sorted(record["files"]) == sorted(image_files(0))
     for name, digest in record["files"].items():
         assert hashlib.sha256(Path(in_process / name).read_bytes()).hexdigest() == digest
+
+
+def test_a_huge_job_starts_rendering_at_once_in_constant_memory(tmp_path):
+    """-n 100000000 (one shard): the first image lands with nothing resolved ahead; job.json stays small."""
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(SLOW_SPEC.format(size=32, samples=1))
+    out = tmp_path / "out"
+    driver = generate_process(str(spec), "-n", "100000000", "-o", str(out), "--shard", "0/10000")
+    partial = staging_folder(out)
+    try:  # before, every one of the 10^8 graphs was resolved first: hours, and gigabytes
+        wait_for(lambda: (partial / "records/000000.json").is_file(), driver, timeout=300)
+        rss_mib = (
+            int(Path(f"/proc/{driver.pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+        )
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+    job = json.loads((partial / "job.json").read_text())
+    assert job["items"] == [[0, 100000000, next(iter(job["specs"]))]]
+    assert (partial / "job.json").stat().st_size < 64 * 1024
+    assert rss_mib < 2048  # one Blender session; 10^8 work items would take tens of GiB
