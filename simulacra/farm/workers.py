@@ -225,6 +225,7 @@ class WorkerPool:
         elif kind == "error" and s.image is not None:
             ledger.failed(s.image, f"worker {s.pid}: {message[1]}")
             s.image = None
+            s.leaving = True  # a worker exits after reporting an error: nothing more is sent to it
         elif kind == "fatal":
             raise RenderError(f"a render worker could not start: {message[1]}")
 

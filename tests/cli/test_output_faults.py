@@ -47,11 +47,10 @@ def tmpfs(tmp_path) -> Iterator[Callable[..., Path]]:
 def _fill(folder: Path) -> Path:
     """Fill the file system of ``folder`` to the last byte; returns the filler file."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
+    with filler.open("wb", buffering=0) as handle:  # unbuffered: closing has nothing left to write
         try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
+            while handle.write(b"\0" * 65536):
+                pass
         except OSError:
             pass
     return filler
@@ -93,14 +92,15 @@ def test_generate_that_cannot_fit_is_refused_before_rendering(tmpfs, tmp_path, c
 
 
 @pytest.mark.blender
-def test_disk_full_mid_job_is_one_line_and_resumable(tmpfs, tmp_path, capfd):
+@pytest.mark.parametrize("workers", [[], ["--workers", "1"]], ids=["here", "workers"])
+def test_disk_full_mid_job_is_one_line_and_resumable(tmpfs, tmp_path, capfd, workers):
     """The disk fills after the first image: exit 2 (no traceback, no segfault), finished images kept."""
     disk = tmpfs("disk", "64m")
     spec = tmp_path / "slow.yaml"
     spec.write_text(SLOW_SPEC.format(size=96, samples=512))
     out = disk / "out"
     args = [str(spec), "-n", "6", "-o", str(out), "--seed", "2"]
-    driver = generate_process(*args)
+    driver = generate_process(*args, *workers)
     records = staging_folder(out) / "records"
     wait_for(lambda: records.is_dir() and any(records.glob("*.json")), driver, timeout=300)
     filler = _fill(disk)
