@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -98,7 +99,7 @@ class AssetRecord(_Frozen):
     allowed_uses: tuple[Use, ...] = ("research", "commercial", "education")
     # Mesh facts recorded on add: closed surface?, factor applied on load (--normalize).
     watertight: bool | None = None
-    unit_scale: float = Field(1.0, gt=0)
+    unit_scale: float = Field(1.0, gt=0, allow_inf_nan=False)
     # Image facts recorded on add (width, height, mode) and what face screening found.
     image_size: tuple[int, int] | None = None
     image_mode: str | None = None
@@ -115,6 +116,18 @@ class AssetRecord(_Frozen):
         if value not in KNOWN_LICENSES:
             known = ", ".join(sorted(KNOWN_LICENSES))
             raise ValueError(f"unknown license {value!r}; expected one of {known}")
+        return value
+
+    @field_validator("bounds")
+    @classmethod
+    def _finite_bounds(cls, value: tuple | None) -> tuple | None:
+        if value is None:
+            return value
+        low, high = value
+        if not all(math.isfinite(v) for v in (*low, *high)):
+            raise ValueError("bounds must be finite numbers")
+        if any(a > b for a, b in zip(low, high, strict=True)):
+            raise ValueError("bounds must be [[xmin, ymin, zmin], [xmax, ymax, zmax]] with min <= max")
         return value
 
     @field_validator("path")
@@ -175,12 +188,20 @@ class Manifest(BaseModel):
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def save(self) -> Path:
-        """Write ``manifest.json`` into the root (records only), atomically: never half-written."""
+        """Write ``manifest.json`` into the root (records only), atomically: never half-written.
+
+        Raises:
+            AssetError: it cannot be written; the old manifest is left as it was.
+        """
         path = self.root / MANIFEST_FILE
         records = [r.model_dump(mode="json", exclude_defaults=True) for r in self.assets]
         partial = path.with_name(f".{MANIFEST_FILE}.partial")
-        partial.write_text(json.dumps({"assets": records}, indent=2) + "\n")
-        partial.replace(path)
+        try:
+            partial.write_text(json.dumps({"assets": records}, indent=2) + "\n")
+            partial.replace(path)
+        except OSError as exc:  # no space, read-only: the manifest stays as it was, no leftover
+            partial.unlink(missing_ok=True)
+            raise AssetError(f"{path}: cannot write the manifest ({exc.strerror}); it is unchanged") from None
         return path
 
     def replaced(self, records: tuple[AssetRecord, ...]) -> Manifest:

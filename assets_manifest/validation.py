@@ -20,7 +20,7 @@ import numpy as np
 import trimesh
 from PIL import Image, UnidentifiedImageError
 
-from simulacra.assets_manifest.records import AssetKind
+from simulacra.assets_manifest.records import AssetKind, AssetRecord, Manifest
 from simulacra.audit import MAX_PIXELS
 from simulacra.errors import AssetError
 
@@ -96,6 +96,37 @@ def check_file(
     if kind == "checkpoint":
         return check_checkpoint(path)
     return FileFacts()
+
+
+def check_recorded(manifest: Manifest, record: AssetRecord) -> None:
+    """Check an asset a job is about to use as ``assets add`` checked it; AssetError names the file.
+
+    A manifest can be edited by hand, so a matching sha256 proves only that the file is
+    the one recorded, not that it, or the record, is sane: a mesh record's bounds and
+    scale must be what the file gives at that scale, within a plausible size, and every
+    image must pass the header checks (pixel limit) before anything decodes it. A
+    ``.blend`` needs Blender to inspect; the renderer always opens it with scripts off.
+    """
+    path = manifest.verified_file(record)
+    if path.suffix.lower() == BLEND_SUFFIX:
+        return
+    facts = check_file(path, record.kind, blend_check=None, normalize=True)
+    if record.kind != "mesh" or facts.bounds is None:
+        return
+    ratio = record.unit_scale / facts.unit_scale
+    expected = np.asarray(facts.bounds) * ratio
+    low, high = SANE_EXTENT_M
+    largest = float((expected[1] - expected[0]).max())
+    if not low <= largest <= high:
+        raise AssetError(
+            f"{path}: record {record.id}'s unit_scale {record.unit_scale:g} makes it {largest:.3g} m "
+            f"across, outside [{low}, {high}] m"
+        )
+    if record.bounds is not None and not np.allclose(record.bounds, expected, rtol=1e-3, atol=1e-4):
+        raise AssetError(
+            f"{path}: record {record.id}'s bounds {record.bounds} are not the mesh's at unit_scale "
+            f"{record.unit_scale:g}"
+        )
 
 
 def _rounded(corners: np.ndarray) -> Bounds:

@@ -11,6 +11,7 @@ auditor also looks at the mirrored output), so references are described once.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from simulacra.audit import identity
 from simulacra.audit.images import IMAGE_SUFFIXES, decode_image, read_image
 from simulacra.audit.manifest import ReferenceRecord, SkippedFile
 from simulacra.audit.references import SIDECAR, ReferenceSource, read_sidecar
+from simulacra.audit.walk import files_below
 from simulacra.errors import AssetError, ReferenceIndexError
 
 log = logging.getLogger(__name__)
@@ -154,13 +156,14 @@ def sources(root: Path) -> tuple[list[tuple[Path, ReferenceSource]], list[Skippe
         ReferenceIndexError: a sidecar points outside ``root``, two sidecars list one
             file, or two images share an id.
     """
-    images = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = files_below(root)
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     listed: dict[Path, ReferenceSource] = {}
     skipped = []
-    base = root.resolve()
-    for sidecar in sorted(root.rglob(SIDECAR)):
+    base = _lexical(root)
+    for sidecar in (p for p in files if p.name == SIDECAR):
         for record in read_sidecar(sidecar):
-            target = (sidecar.parent / record.file).resolve()
+            target = _lexical(sidecar.parent / record.file)
             if not target.is_relative_to(base):
                 raise ReferenceIndexError(f"{sidecar}: file {record.file!r} lies outside {root}")
             if target in listed:
@@ -174,7 +177,7 @@ def sources(root: Path) -> tuple[list[tuple[Path, ReferenceSource]], list[Skippe
     found = []
     for path in images:
         rel = path.relative_to(root).as_posix()
-        record = listed.get(path.resolve())
+        record = listed.get(_lexical(path))
         found.append(
             (path, record.model_copy(update={"file": rel}) if record else ReferenceSource(id=rel, file=rel))
         )
@@ -183,3 +186,9 @@ def sources(root: Path) -> tuple[list[tuple[Path, ReferenceSource]], list[Skippe
     if repeated:
         raise ReferenceIndexError(f"{root}: reference id {repeated[0]!r} is used by more than one image")
     return found, skipped
+
+
+def _lexical(path: Path) -> Path:
+    """``path`` made absolute and normalised without resolving links: files behind a linked
+    folder stay inside the reference folder they were found in."""
+    return Path(os.path.normpath(path.absolute()))

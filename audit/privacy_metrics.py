@@ -35,6 +35,7 @@ from simulacra.audit import descriptors as desc
 from simulacra.audit.collect import global_rows
 from simulacra.audit.images import IMAGE_SUFFIXES, MAX_PIXELS, read_image
 from simulacra.audit.index import ReferenceIndex
+from simulacra.audit.walk import files_below
 from simulacra.errors import AssetError
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def describe_holdout(folder: Path, *, exclude_sha256: frozenset[str] = frozenset
     """
     if not folder.is_dir():
         raise AssetError(f"{folder}: no such folder")
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    paths = files_below(folder, IMAGE_SUFFIXES)
     rows, image, files, skipped = [], [], [], []
     for path in paths:
         name = path.relative_to(folder).as_posix()

@@ -154,11 +154,19 @@ def add(index: Any, vectors: np.ndarray, ids: np.ndarray) -> None:
 
 
 def write(index: Any, path: str) -> None:
-    """Save a structure made by :func:`create`."""
-    if isinstance(index, faiss.IndexBinary):
-        faiss.write_index_binary(index, path)
-    else:
-        faiss.write_index(index, path)
+    """Save a structure made by :func:`create`.
+
+    Raises:
+        ReferenceIndexError: it cannot be written (faiss reports a full disk as a RuntimeError).
+    """
+    try:
+        if isinstance(index, faiss.IndexBinary):
+            faiss.write_index_binary(index, path)
+        else:
+            faiss.write_index(index, path)
+    except RuntimeError as exc:
+        reason = next((line for line in str(exc).splitlines() if "rror" in line), "write failed")
+        raise ReferenceIndexError(f"{path}: cannot write ({reason.strip()})") from None
 
 
 def read(path: str, kind: str) -> Any:

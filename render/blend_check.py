@@ -46,18 +46,22 @@ def inspect_blend(path: Path) -> BlendReport:
     except ImportError as err:
         raise RenderError(f"cannot import bpy to inspect {path} ({err}); install with `make setup`") from None
 
+    from simulacra.render.blenderproc_adapter import interrupts_kept
+
     bpy.context.preferences.filepaths.use_scripts_auto_execute = False
-    try:
-        bpy.ops.wm.open_mainfile(filepath=str(path), load_ui=False, use_scripts=False)
-    except RuntimeError as exc:
-        raise AssetError(f"{path}: Blender cannot open it ({str(exc).strip().splitlines()[-1]})") from None
-    try:
-        scripts = tuple(sorted(text.name for text in bpy.data.texts))
-        autorun = tuple(sorted(text.name for text in bpy.data.texts if text.use_module))
-        bounds = _mesh_bounds(bpy.data)
-    finally:
-        bpy.ops.wm.read_factory_settings(use_empty=True)
-        bpy.context.preferences.filepaths.use_scripts_auto_execute = False
+    with interrupts_kept():
+        try:
+            bpy.ops.wm.open_mainfile(filepath=str(path), load_ui=False, use_scripts=False)
+        except RuntimeError as exc:
+            reason = str(exc).strip().splitlines()[-1]
+            raise AssetError(f"{path}: Blender cannot open it ({reason})") from None
+        try:
+            scripts = tuple(sorted(text.name for text in bpy.data.texts))
+            autorun = tuple(sorted(text.name for text in bpy.data.texts if text.use_module))
+            bounds = _mesh_bounds(bpy.data)
+        finally:
+            bpy.ops.wm.read_factory_settings(use_empty=True)
+            bpy.context.preferences.filepaths.use_scripts_auto_execute = False
     if autorun:
         raise AssetError(
             f"{path}: text block {autorun[0]!r} is set to run on load (Register); refused, it was not run"

@@ -13,6 +13,10 @@ Against the PyPI ``bpy`` module three things must be handled, and only here:
 3. ``bproc.init()`` sets the UI language, which the module build refuses; :func:`initialize`
    performs init's other steps (clean-up, Cycles, render devices, defaults, init flag).
 
+Ctrl-C needs care too (:func:`interrupts_kept`): the module calls back into Python while it
+renders and swallows a ``KeyboardInterrupt`` raised there, so a plain Ctrl-C never stopped
+a job.
+
 Upstream's unreleased main branch has an official external-bpy mode doing the same;
 when a release has it, this module shrinks to an import. Importing this module has no
 side effects: everything happens in :func:`load_blenderproc`, once per process.
@@ -22,7 +26,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -81,6 +89,36 @@ def initialize(bproc: ModuleType, temp_dir: Path) -> None:
     RendererUtility.set_render_devices(use_only_cpu=True)
     _Initializer.set_default_parameters()
     GlobalStorage.set("bproc_init_complete", True)
+
+
+@contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Run a Blender call so that a Ctrl-C (SIGINT) during it still stops the program after it.
+
+    While Cycles renders, bpy runs Python callbacks and prints, then drops, any exception
+    raised in them: the ``KeyboardInterrupt`` of a Ctrl-C that lands there is lost, and
+    Blender calls that reset the session (``read_factory_settings``) may install handlers
+    of their own. So for the call's duration SIGINT goes to a handler that also notes
+    it; afterwards the previous handler is installed again (undoing any replacement) and
+    a noted interrupt is raised, so the caller stops before using a possibly cut-short
+    render. Outside the main thread (signals go to it alone) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if noted:
+        raise KeyboardInterrupt
 
 
 def exit_process(status: int) -> NoReturn:

@@ -27,7 +27,7 @@ import numpy as np
 
 from simulacra.assets_manifest import Manifest, VerifiedFiles
 from simulacra.errors import RenderError
-from simulacra.render.blenderproc_adapter import initialize, load_blenderproc
+from simulacra.render.blenderproc_adapter import initialize, interrupts_kept, load_blenderproc
 from simulacra.render.builder import build_scene
 from simulacra.render.devices import apply_device
 from simulacra.render.frame import Frame, InstanceInfo
@@ -100,7 +100,7 @@ class Renderer:
     def __enter__(self) -> Renderer:
         self._temp = Path(tempfile.mkdtemp(prefix="simulacra-render-"))
         self._log = self.settings.log_path or self._temp / "blender.log"
-        with _console_to(self._log):
+        with _console_to(self._log), interrupts_kept():
             bproc = load_blenderproc()
             initialize(bproc, self._temp)
             self.backend = apply_device(self.settings.device)
@@ -118,7 +118,7 @@ class Renderer:
 
     def __exit__(self, *exc_info: object) -> None:
         if self._bproc is not None:
-            with _console_to(self._log):  # type: ignore[arg-type]
+            with _console_to(self._log), interrupts_kept():  # type: ignore[arg-type]
                 self._bproc.clean_up(clean_up_camera=True)
         self._bproc = None
         if self._temp is not None:
@@ -130,7 +130,7 @@ class Renderer:
             raise RenderError("Renderer.render() called outside its `with` block")
         bproc = self._bproc
         started = time.perf_counter()
-        with _console_to(self._log):  # type: ignore[arg-type]
+        with _console_to(self._log), interrupts_kept():  # type: ignore[arg-type]
             try:
                 names = build_scene(bproc, graph, self._files)
                 data = bproc.renderer.render()
@@ -146,7 +146,7 @@ class Renderer:
             raise RenderError("Renderer.settle() called outside its `with` block")
         from simulacra.render.physics import settle
 
-        with _console_to(self._log):  # type: ignore[arg-type]
+        with _console_to(self._log), interrupts_kept():  # type: ignore[arg-type]
             try:
                 return settle(self._bproc, graph, self._files)
             finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,12 +48,80 @@ class WorkItem:
     exclude: frozenset[str] = frozenset()
 
 
+Run = tuple[int, int, SceneSpec]  # (first image index, end index, spec): consecutive images of one spec
+
+
+@dataclass(frozen=True)
+class ItemRuns(Sequence[WorkItem]):
+    """A job's images as runs of consecutive indices that share a spec; work items made when asked for.
+
+    ``generate -n 100000000`` must not build 10^8 work items, hash 10^8 spec dumps or write
+    10^8 entries to ``job.json`` before its first render: a job of runs takes the same
+    memory whatever its size, and each work unit is made (and resolved) when it renders.
+    """
+
+    runs: tuple[Run, ...]
+
+    @classmethod
+    def uniform(cls, spec: SceneSpec, count: int) -> ItemRuns:
+        """Images 0 to ``count - 1``, all drawn from ``spec``."""
+        return cls(((0, count, spec),))
+
+    def __len__(self) -> int:
+        return sum(stop - start for start, stop, _ in self.runs)
+
+    def __iter__(self) -> Iterator[WorkItem]:
+        for start, stop, spec in self.runs:
+            for index in range(start, stop):
+                yield WorkItem(index, spec)
+
+    def __getitem__(self, position: int) -> WorkItem:  # type: ignore[override]  (no slices)
+        position = position + len(self) if position < 0 else position
+        for start, stop, spec in self.runs:
+            if position < stop - start:
+                return WorkItem(start + position, spec)
+            position -= stop - start
+        raise IndexError("work item position out of range")
+
+    def find(self, image_index: int) -> WorkItem:
+        """The work item of image ``image_index``; KeyError when the job has no such image."""
+        for start, stop, spec in self.runs:
+            if start <= image_index < stop:
+                return WorkItem(image_index, spec)
+        raise KeyError(image_index)
+
+
+def spec_runs(items: Sequence[WorkItem]) -> tuple[Run, ...]:
+    """The items' image indices and specs as runs (what the config hash and ``job.json`` store)."""
+    if isinstance(items, ItemRuns):
+        return items.runs
+    runs: list[Run] = []
+    for item in items:
+        if runs and runs[-1][1] == item.image_index and runs[-1][2] == item.spec:
+            runs[-1] = (runs[-1][0], item.image_index + 1, item.spec)
+        else:
+            runs.append((item.image_index, item.image_index + 1, item.spec))
+    return tuple(runs)
+
+
+def keyed_runs(items: Sequence[WorkItem]) -> tuple[dict[str, dict], tuple[tuple[int, int, str], ...]]:
+    """Each distinct spec's fields by a short content key, and the runs naming specs by key."""
+    specs: dict[str, dict] = {}
+    runs = []
+    for start, stop, spec in spec_runs(items):
+        fields = spec.model_dump(mode="json")
+        key = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+        specs[key] = fields
+        runs.append((start, stop, key))
+    return specs, tuple(runs)
+
+
 @dataclass(frozen=True)
 class Job:
     """A whole generation job; every image's seed derives from ``seed`` and its index."""
 
     name: str
-    items: tuple[WorkItem, ...]
+    items: Sequence[WorkItem]  # a tuple, or ItemRuns for jobs of any size
     manifest: Manifest
     seed: int
     out: Path
@@ -68,8 +137,10 @@ class Job:
 
         Equal hashes mean equal datasets.
         """
+        specs, runs = keyed_runs(self.items)
         payload = {
-            "specs": [[item.image_index, item.spec.model_dump(mode="json")] for item in self.items],
+            "specs": specs,
+            "items": runs,
             "manifest": self.manifest.content_hash(),
             "seed": self.seed,
             "max_attempts": self.max_attempts,
@@ -79,6 +150,12 @@ class Job:
             "simulacra": __version__,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def item_finder(self) -> Callable[[int], WorkItem]:
+        """Image index -> its work item, without a table of every item for a job of runs."""
+        if isinstance(self.items, ItemRuns):
+            return self.items.find
+        return {item.image_index: item for item in self.items}.__getitem__
 
 
 @dataclass(frozen=True)
@@ -112,7 +189,7 @@ def job_from_record(record: JobRecord, out: Path, *, manifest: Manifest | None =
     }
     return Job(
         name=record.name,
-        items=tuple(WorkItem(index, specs[key]) for index, key in record.items),
+        items=ItemRuns(tuple((start, stop, specs[key]) for start, stop, key in record.runs())),
         manifest=manifest or load_manifest(Path(record.manifest)),
         seed=record.seed,
         out=out,
@@ -127,13 +204,7 @@ def job_from_record(record: JobRecord, out: Path, *, manifest: Manifest | None =
 
 def job_record(job: Job, admission: Admission, categories: tuple[str, ...], config_hash: str) -> JobRecord:
     """The job as ``job.json`` stores it, so any image can be re-rendered later (revocation)."""
-    keys: dict[str, str] = {}
-    specs: dict[str, dict] = {}
-    for item in job.items:
-        fields = item.spec.model_dump(mode="json")
-        key = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-        specs[key] = fields
-        keys[str(item.image_index)] = key
+    specs, runs = keyed_runs(job.items)
     policy = job.policy or load_policy()
     return JobRecord(
         name=job.name,
@@ -152,7 +223,7 @@ def job_record(job: Job, admission: Admission, categories: tuple[str, ...], conf
         refine=str(job.refine.resolve()) if job.refine else None,
         device=job.device,
         specs=specs,
-        items=tuple((item.image_index, keys[str(item.image_index)]) for item in job.items),
+        items=runs,
         versions=installed_versions(),
     )
 

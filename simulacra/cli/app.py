@@ -62,6 +62,10 @@ def run(argv: list[str]) -> int:
     except SimulacraError as error:
         err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         status = 2
+    except OSError as error:  # the environment, not a bug: a full disk, a read-only or vanished folder
+        where = f"{error.filename}: " if error.filename else ""
+        err.print(f"[red]error:[/red] {where}{error.strerror or error}", highlight=False, soft_wrap=True)
+        status = 2
     except (typer.Abort, KeyboardInterrupt):
         err.print("[red]aborted[/red]")
         status = 130
@@ -72,9 +76,20 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    """Console entry point (see :func:`exit_process` for why it does not simply return)."""
+    """Console entry point (see :func:`exit_process` for why it does not simply return).
+
+    A bug's traceback is printed here rather than by the interpreter on its way out, so
+    that a process that loaded Blender still leaves through :func:`exit_process` (exit 1,
+    not a segfault in bpy's teardown).
+    """
     import sys
+    import traceback
 
     from simulacra.render.blenderproc_adapter import exit_process
 
-    exit_process(run(sys.argv[1:]))
+    try:
+        status = run(sys.argv[1:])
+    except Exception:
+        traceback.print_exc()
+        status = 1
+    exit_process(status)

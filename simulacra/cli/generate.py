@@ -75,7 +75,7 @@ def generate(
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
     from simulacra.errors import FarmError
     from simulacra.farm.options import FarmOptions, Shard, parse_gpus
-    from simulacra.job import Job, WorkItem
+    from simulacra.job import ItemRuns, Job
     from simulacra.scenes import load_spec
 
     if gpus is not None and device.value not in ("cuda", "optix"):
@@ -97,7 +97,7 @@ def generate(
     assets = load_manifest(manifest) if manifest else builtin_manifest()
     job = Job(
         name=scene.name,
-        items=tuple(WorkItem(i, scene) for i in range(n)),
+        items=ItemRuns.uniform(scene, n),  # work items are made as they render: -n costs no memory
         manifest=assets,
         seed=seed,
         out=out,
@@ -143,8 +143,23 @@ def _render(job: Job, options: FarmOptions | None = None) -> None:
         with job_progress("rendering") as bar:
             result = run_job(prepared, options, on_image=lambda _: bar.advance(), on_start=bar.start)
     except KeyboardInterrupt:
-        err.print("interrupted: finished images are kept; run the same command with --resume to continue")
+        from simulacra.dataset.staging import staging_folder
+
+        if staging_folder(job.out).is_dir():  # it holds finished images (else it was removed)
+            err.print(
+                f"interrupted: finished images are kept in {staging_folder(job.out)}; "
+                "run the same command with --resume to continue",
+                highlight=False,
+                soft_wrap=True,
+            )
         raise
+    if result.complete:
+        err.print(
+            f"already complete: {result.out} holds all {result.requested} images of this job; nothing to do",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
     _summary(result)
     if result.audit is None:
         err.print(

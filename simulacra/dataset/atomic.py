@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from simulacra.errors import OutputError
+
 TEMP_MARK = ".tmp-"
 
 
@@ -16,13 +18,20 @@ def write_atomic(path: Path, data: bytes) -> None:
     :func:`remove_leftovers` finds what a killed writer left. The data is flushed to disk
     before the rename: otherwise a power loss can leave the new name pointing at an empty
     file, and a resumed job would trust a record whose image is zero bytes.
+
+    Raises:
+        OutputError: the file cannot be written (no space, read-only); the temporary is removed.
     """
     temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    try:
+        with temp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as exc:  # a full disk, a read-only file system: one line naming the file
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
 
 
 def remove_leftovers(root: Path) -> int:

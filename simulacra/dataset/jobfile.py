@@ -7,10 +7,13 @@ refiner, and the COCO categories. The file also lists every revocation applied s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+
+from simulacra.dataset.atomic import write_atomic
 
 JOB_FILE = "job.json"
 
@@ -48,15 +51,27 @@ class JobRecord(BaseModel):
     refine: str | None = None
     device: str = "cpu"
     specs: dict[str, dict]  # spec key -> spec fields
-    items: tuple[tuple[int, str], ...]  # (image index, spec key)
+    # (first image index, end index, spec key) runs; datasets made before runs list (index, key)
+    items: tuple[tuple[int, int, str] | tuple[int, str], ...]
     revocations: tuple[Revocation, ...] = ()
     versions: dict[str, str] = {}  # simulacra, bpy, blenderproc: what rendered the dataset
 
+    def runs(self) -> tuple[tuple[int, int, str], ...]:
+        """The job's images as (first index, end index, spec key) runs, whichever form was stored."""
+        return tuple((e[0], e[0] + 1, e[1]) if len(e) == 2 else e for e in self.items)  # type: ignore[misc]
+
+    def image_count(self) -> int:
+        """How many images the job asked for."""
+        return sum(stop - start for start, stop, _ in self.runs())
+
+    def image_indices(self) -> Iterator[int]:
+        """The job's image indices, in order."""
+        for start, stop, _ in self.runs():
+            yield from range(start, stop)
+
     def save(self, root: Path) -> None:
         """Write ``root/job.json`` atomically (a failure leaves the previous file)."""
-        partial = root / f".{JOB_FILE}.partial"
-        partial.write_text(self.model_dump_json(indent=2) + "\n")
-        partial.replace(root / JOB_FILE)
+        write_atomic(root / JOB_FILE, (self.model_dump_json(indent=2) + "\n").encode())
 
 
 def installed_versions() -> dict[str, str]:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from pydantic import ValidationError
 
+from simulacra.assets_manifest import sha256_of
 from simulacra.audit import read_image
 from simulacra.dataset.jobfile import JOB_FILE, JobRecord
 from simulacra.dataset.layout import (
@@ -140,8 +141,36 @@ def load_records(root: Path) -> list[ImageOutcome]:
 def _outcome(path: Path) -> ImageOutcome:
     try:
         return ImageOutcome.from_json(path.read_text())
-    except (ValueError, KeyError) as err:
-        raise DatasetError(f"record {path} is malformed: {str(err).splitlines()[0]}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DatasetError(f"record {path} is malformed: {reason}") from None
+
+
+def record_fault(root: Path, image_index: int) -> str | None:
+    """Why image ``image_index``'s record in ``root`` cannot be trusted, or None when it can.
+
+    ``--resume`` skips an image only if its record reads, is this image's, and every file
+    it lists is there with the sha256 it states: a truncated, foreign or outdated record,
+    or a deleted or damaged image file, would otherwise be published as finished work.
+    """
+    path = root / record_file(image_index)
+    try:
+        outcome = _outcome(path)
+    except (DatasetError, OSError) as err:
+        return str(err) if isinstance(err, DatasetError) else f"record {path}: {err.strerror}"
+    if outcome.image_index != image_index:
+        return f"record {path} is image {outcome.image_index}'s, not image {image_index}'s"
+    owned = set(image_files(image_index)) if outcome.graph is not None else set()
+    if set(outcome.files) != owned:
+        return f"record {path} does not list the sha256 of each file of its image"
+    for name, digest in sorted(outcome.files.items()):
+        try:
+            matches = sha256_of(root / name) == digest
+        except OSError:
+            matches = False
+        if not matches:
+            return f"{root / name} is missing or differs from what its record {path.name} states"
+    return None
 
 
 def read_mask(root: Path, image: dict, kind: str) -> np.ndarray:

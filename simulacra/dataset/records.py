@@ -11,8 +11,9 @@ the records alone, in image order, whichever worker made each image and when.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +31,9 @@ class ImageOutcome:
     """What became of one image: its kept graph, or none (dropped by the audit, or failed).
 
     ``audit`` lists the audit log entries of every attempt; ``failure`` says why an image
-    could not be rendered at all (its worker crashed or hung too often).
+    could not be rendered at all (its worker crashed or hung too often). ``files`` maps each
+    file the image owns (the record excepted) to its sha256, so ``--resume`` can check that
+    an image it skips is still whole (:func:`~simulacra.dataset.reader.record_fault`).
     """
 
     image_index: int
@@ -39,6 +42,7 @@ class ImageOutcome:
     unoccluded: dict[int, int] = field(default_factory=dict)
     backend: str = ""
     failure: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def status(self) -> Status:
@@ -60,6 +64,7 @@ class ImageOutcome:
                 "unoccluded": {str(k): v for k, v in sorted(self.unoccluded.items())},
                 "backend": self.backend,
                 "failure": self.failure,
+                "files": dict(sorted(self.files.items())),
             },
             sort_keys=True,
         )
@@ -75,13 +80,18 @@ class ImageOutcome:
             unoccluded={int(k): v for k, v in data["unoccluded"].items()},
             backend=data["backend"],
             failure=data["failure"],
+            files=dict(data.get("files", {})),  # records written before they carried hashes: none
         )
 
 
 def outcome_files(outcome: ImageOutcome, frame: Frame | None) -> dict[str, bytes]:
-    """Every file the image owns, encoded, in write order: pixels and labels first, the record last."""
+    """Every file the image owns, encoded, in write order: pixels and labels first, the record last.
+
+    The record carries the sha256 of every other file, so a resumed job can verify them.
+    """
     files = encode_frame(outcome.image_index, frame) if frame is not None else {}
-    files[record_file(outcome.image_index)] = outcome.to_json().encode()
+    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    files[record_file(outcome.image_index)] = replace(outcome, files=hashes).to_json().encode()
     return files
 
 
@@ -98,4 +108,4 @@ def finished(root: Path) -> set[int]:
     folder = root / RECORDS
     if not folder.is_dir():
         return set()
-    return {int(p.stem) for p in folder.glob("[0-9]*.json")}
+    return {int(p.stem) for p in folder.glob("[0-9]*.json") if p.stem.isdigit()}

@@ -5,23 +5,30 @@ place only when the dataset is complete. The folder's name is fixed and it recor
 job's config hash, so a killed job can be resumed, and only by the same job: a partial
 folder is never deleted or reused silently. A lock held while the job runs keeps two
 drivers from writing the same folder; the operating system drops it when a driver dies.
+Reopened, the folder's records are verified against the files they list, and a record
+that cannot be trusted is removed, so its image is rendered again instead of being
+skipped, or wedging every later resume. ``--resume`` of a job that already finished
+finds its dataset in place and has nothing to do (:func:`completed_job`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulacra.dataset.atomic import remove_leftovers, write_atomic
-from simulacra.dataset.layout import STATE
-from simulacra.dataset.reader import read_staging_state
+from simulacra.dataset.layout import STATE, record_file
+from simulacra.dataset.reader import load_job_record, read_staging_state, record_fault
 from simulacra.dataset.records import finished
 from simulacra.errors import DatasetError, OutputError
 
+log = logging.getLogger(__name__)
 _LOCK = ".lock"
 WORKERS = "workers"  # what each worker process is rendering now, one file per slot
 
@@ -91,7 +98,51 @@ def open_staging(out: Path, config_hash: str, *, resume: bool, shard: str | None
         os.close(lock)
         raise OutputError(f"{root} is being written by another simulacra process") from None
     remove_leftovers(root)
+    _drop_untrusted_records(root)
     return Staging(root, out, len(finished(root)), lock)
+
+
+def _drop_untrusted_records(root: Path) -> None:
+    """Remove every record :func:`record_fault` finds fault with: its image is rendered again."""
+    faults = {index: fault for index in sorted(finished(root)) if (fault := record_fault(root, index))}
+    for index in faults:
+        (root / record_file(index)).unlink()
+    if faults:
+        more = f" and {len(faults) - 1} more" if len(faults) > 1 else ""
+        log.warning(
+            "--resume: %d finished image(s) will be rendered again, their files do not check out (%s%s)",
+            len(faults),
+            next(iter(faults.values())),
+            more,
+        )
+
+
+def completed_job(out: Path, config_hash: str, *, wanted: int, takes: Callable[[int], bool]) -> bool:
+    """Whether ``out`` already is this job's finished dataset (or shard): ``--resume`` has nothing to do.
+
+    ``wanted`` images are this job's (or shard's), ``takes(i)`` says whether image ``i`` is
+    one of them. False when ``out`` does not exist or is empty.
+
+    Raises:
+        OutputError: ``out`` holds anything else: not a dataset, or another job's or shard's.
+    """
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return False
+    try:
+        found = load_job_record(out).config_hash
+    except DatasetError:
+        raise OutputError(
+            f"output folder {out} already exists and is not a simulacra dataset; choose another with -o"
+        ) from None
+    if found != config_hash:
+        raise OutputError(
+            f"--resume: {out} is a finished dataset of a different job (config hash {found[:12]}, "
+            f"this job {config_hash[:12]}); use the same spec, seed, -n and options, or another -o"
+        )
+    done = finished(out)
+    if len(done) != wanted or not all(takes(index) for index in done):
+        raise OutputError(f"--resume: {out} holds other images of this job (another shard?); use another -o")
+    return True
 
 
 def check_staging(out: Path, config_hash: str, *, resume: bool, shard: str | None) -> dict:

@@ -6,7 +6,7 @@ Ray and the worker processes load only when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from simulacra.dataset.records import ImageOutcome
@@ -17,20 +17,21 @@ from simulacra.work.unit import Rendered, render_items
 
 def dispatch(
     prepared: PreparedJob,
-    items: Sequence[WorkItem],
+    items: Iterable[WorkItem],
+    count: int,
     root: Path,
     options: FarmOptions,
     on_image: Callable[[ImageOutcome], None] | None,
 ) -> Rendered:
-    """Render ``items`` into ``root`` here, in worker processes, or on Ray actors."""
+    """Render ``items`` (``count`` of them, taken lazily) into ``root`` here, in workers, or on Ray."""
     if options.ray is not None:
         from simulacra.farm.ray_actors import render_on_ray
 
-        return render_on_ray(prepared, items, root, options, on_image=on_image)
+        return render_on_ray(prepared, items, count, root, options, on_image=on_image)
     if options.workers is not None:
         from simulacra.farm.workers import render_in_workers
 
-        return render_in_workers(prepared, items, root, options, on_image=on_image)
-    if not items:  # everything was finished before --resume, or the shard is empty
+        return render_in_workers(prepared, items, count, root, options, on_image=on_image)
+    if not count:  # everything was finished before --resume, or the shard is empty
         return Rendered((), "")
     return render_items(prepared, root, items, threads=options.threads_per_worker, on_image=on_image)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ class RenderActor:
         else:  # a sharded index, served by the shard actors: audit through them
             unaudited = load_stages(replace(job, index_path=None))
             self._prepared = replace(unaudited, job=job, auditor=RemoteAuditor(*shards))
-        self._items = {item.image_index: item for item in job.items}
+        self._item = job.item_finder()
         settings = RenderSettings(job.device, threads)
         self._renderer = Renderer(job.manifest, job.manifest.categories(), settings).__enter__()
 
@@ -52,7 +52,7 @@ class RenderActor:
 
     def render(self, index: int) -> tuple[dict[str, bytes], float]:
         """Image ``index``'s files (record last) and this actor's resident memory after it."""
-        outcome, frame = render_image(self._prepared, self._items[index], self._renderer)
+        outcome, frame = render_image(self._prepared, self._item(index), self._renderer)
         return outcome_files(outcome, frame), rss_mb()
 
     def close(self) -> None:
@@ -70,21 +70,22 @@ class _Actor:
 
 def render_on_ray(
     prepared: PreparedJob,
-    items: Sequence[WorkItem],
+    items: Iterable[WorkItem],
+    count: int,
     root: Path,
     options: FarmOptions,
     *,
     on_image: Callable[[ImageOutcome], None] | None = None,
 ) -> Rendered:
-    """Render ``items`` on ``options.workers`` Ray actors; the driver commits each image into ``root``."""
+    """Render ``items`` (``count`` of them) on ``options.workers`` Ray actors; the driver commits each."""
     connect(options.ray or "auto")
-    ledger = Supervisor(root, items, options.max_failures, on_image)
+    ledger = Supervisor(root, items, count, options.max_failures, on_image)
     servers = _shard_servers(prepared)
     try:
         shards = (servers.handles, servers.wants_faces) if servers else None
-        fleet = _Fleet(prepared.job, options, min(options.workers or 1, len(ledger.pending)), shards)
+        fleet = _Fleet(prepared.job, options, min(options.workers or 1, count), shards)
         try:
-            while ledger.pending or fleet.busy():
+            while ledger.waiting or fleet.busy():
                 fleet.assign(ledger)
                 fleet.collect(ledger, root)
         finally:
@@ -137,7 +138,7 @@ class _Fleet:
     def assign(self, ledger: Supervisor) -> None:
         """Give every idle actor the next waiting image."""
         for a in self.actors:
-            if a.image is None and ledger.pending:
+            if a.image is None and ledger.waiting:
                 a.image, a.since = ledger.next_image(), time.monotonic()
                 a.ref = a.handle.render.remote(a.image)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from simulacra.dataset.records import ImageOutcome, commit, outcome_files
@@ -22,32 +22,45 @@ log = logging.getLogger(__name__)
 
 
 class Supervisor:
-    """The failure ledger and the queue of image indices for one farm run into ``root``."""
+    """The failure ledger and the queue of image indices for one farm run into ``root``.
+
+    ``items`` (``count`` of them) are taken one at a time as images are handed out, and
+    only the drops and backends of finished images are kept, so a run of any size holds
+    the same few things in memory.
+    """
 
     def __init__(
         self,
         root: Path,
-        items: Sequence[WorkItem],
+        items: Iterable[WorkItem],
+        count: int,
         max_failures: int,
         on_image: Callable[[ImageOutcome], None] | None = None,
     ):
         self.root = root
-        self.pending = deque(item.image_index for item in items)
+        self.waiting = count  # images not handed out yet, retries included
         self.max_failures = max_failures
         self.retries = 0
         self.peak_rss_mb = 0.0
+        self._queue = (item.image_index for item in items)
+        self._retry: deque[int] = deque()
         self._on_image = on_image
         self._failures: dict[int, list[str]] = {}
-        self._outcomes: list[ImageOutcome] = []
+        self._dropped: list[int] = []
+        self._backends: set[str] = set()
 
     def next_image(self) -> int:
         """The next image to hand out (a retried one comes first)."""
-        return self.pending.popleft()
+        self.waiting -= 1
+        return self._retry.popleft() if self._retry else next(self._queue)
 
     def finished(self, outcome: ImageOutcome, memory: float = 0.0) -> None:
         """An image has its record; ``memory`` is its worker's resident MiB after it."""
         self.peak_rss_mb = max(self.peak_rss_mb, memory)
-        self._outcomes.append(outcome)
+        if outcome.graph is None:
+            self._dropped.append(outcome.image_index)
+        if outcome.backend:
+            self._backends.add(outcome.backend)
         if self._on_image:
             self._on_image(outcome)
 
@@ -57,7 +70,8 @@ class Supervisor:
         reasons.append(reason)
         if len(reasons) < self.max_failures:
             log.warning("image %d: %s; retrying (%d of %d)", index, reason, len(reasons), self.max_failures)
-            self.pending.appendleft(index)
+            self._retry.appendleft(index)
+            self.waiting += 1
             self.retries += 1
             return
         log.warning("image %d failed %d times, recorded as failed: %s", index, len(reasons), reason)
@@ -67,6 +81,5 @@ class Supervisor:
 
     def rendered(self) -> Rendered:
         """What the run did beyond its files: drops, the backends that rendered, retries, peak memory."""
-        dropped = tuple(o.image_index for o in self._outcomes if o.graph is None)
-        backend = ", ".join(sorted({o.backend for o in self._outcomes if o.backend}))
-        return Rendered(dropped, backend, retried=self.retries, peak_rss_mb=self.peak_rss_mb)
+        backend = ", ".join(sorted(self._backends))
+        return Rendered(tuple(self._dropped), backend, retried=self.retries, peak_rss_mb=self.peak_rss_mb)

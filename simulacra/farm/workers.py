@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -74,7 +74,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
     parent, status, started = os.getppid(), 0, False
     try:
         prepared = load_stages(config.job)
-        items = {item.image_index: item for item in config.job.items}
+        item = config.job.item_finder()
         job = config.job
         settings = RenderSettings(job.device, config.threads, log_path=config.root / "blender.log")
         with Renderer(job.manifest, job.manifest.categories(), settings) as renderer:
@@ -86,7 +86,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
                 index = conn.recv()
                 if index is None:
                     break
-                outcome, frame = render_image(prepared, items[index], renderer)
+                outcome, frame = render_image(prepared, item(index), renderer)
                 commit(config.root, outcome_files(outcome, frame))
                 memory = rss_mb()
                 leaving = config.max_rss_mb is not None and memory > config.max_rss_mb
@@ -131,16 +131,16 @@ class WorkerPool:
         self.memory: list[tuple[int, float]] = []  # (slot, resident MiB) after each image, in finish order
 
     def run(
-        self, items: Sequence[WorkItem], on_image: Callable[[ImageOutcome], None] | None = None
+        self, items: Iterable[WorkItem], count: int, on_image: Callable[[ImageOutcome], None] | None = None
     ) -> Rendered:
-        """Render ``items``; returns when every one has a record (kept, dropped or failed)."""
-        ledger = Supervisor(self.root, items, self.options.max_failures, on_image)
-        count = min(self.options.workers or 1, len(ledger.pending))
+        """Render ``items`` (``count`` of them); returns when each has a record (kept, dropped or failed)."""
+        ledger = Supervisor(self.root, items, count, self.options.max_failures, on_image)
+        count = min(self.options.workers or 1, count)
         slots = [self._start(k) for k in range(count)]
         try:
-            while ledger.pending or any(s.image is not None for s in slots):
+            while ledger.waiting or any(s.image is not None for s in slots):
                 for s in slots:
-                    if s.pid is not None and s.image is None and not s.leaving and ledger.pending:
+                    if s.pid is not None and s.image is None and not s.leaving and ledger.waiting:
                         self._assign(s, ledger.next_image())
                 wait([s.conn for s in slots] + [s.process.sentinel for s in slots], timeout=_POLL_S)
                 for k, s in enumerate(slots):
@@ -225,6 +225,7 @@ class WorkerPool:
         elif kind == "error" and s.image is not None:
             ledger.failed(s.image, f"worker {s.pid}: {message[1]}")
             s.image = None
+            s.leaving = True  # a worker exits after reporting an error: nothing more is sent to it
         elif kind == "fatal":
             raise RenderError(f"a render worker could not start: {message[1]}")
 
@@ -250,11 +251,12 @@ def _exit_reason(exitcode: int | None) -> str:
 
 def render_in_workers(
     prepared: PreparedJob,
-    items: Sequence[WorkItem],
+    items: Iterable[WorkItem],
+    count: int,
     root: Path,
     options: FarmOptions,
     *,
     on_image: Callable[[ImageOutcome], None] | None = None,
 ) -> Rendered:
-    """Render ``items`` into ``root`` with ``options.workers`` supervised worker processes."""
-    return WorkerPool(prepared, root, options).run(items, on_image)
+    """Render ``items`` (``count`` of them) into ``root`` with ``options.workers`` supervised processes."""
+    return WorkerPool(prepared, root, options).run(items, count, on_image)

@@ -28,7 +28,9 @@ from simulacra.audit import (
     load_index,
     read_image,
 )
+from simulacra.audit.lock import index_lock
 from simulacra.audit.privacy_metrics import flag_rates, identity_leaks
+from simulacra.audit.walk import files_below
 from simulacra.errors import AssetError, ReferenceIndexError, UsageError
 from simulacra.evaluation.dcr import holdout_of, share_of
 
@@ -49,7 +51,7 @@ def image_files(target: Path) -> list[Path]:
         return [target]
     if not target.is_dir():
         raise AssetError(f"{target}: no such file or folder")
-    files = sorted(p for p in target.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES_AUDITED and p.is_file())
+    files = files_below(target, IMAGE_SUFFIXES_AUDITED)
     if not files:
         raise AssetError(f"no images found in {target}")
     return files
@@ -209,20 +211,21 @@ def calibrate(
     """
     from simulacra.audit.fit import fit
 
-    loaded = load_index(index)
-    auditor = auditor_of(loaded)
-    known = {r.sha256 for r in loaded.references}
-    for path in image_files(holdout):  # a hold-out image that is in the index is a positive
-        if sha256_of(path) in known:
-            raise ReferenceIndexError(f"{path}: this image is in the index; the hold-out must not be")
-    negatives = []
-    for folder, label in ((holdout, "hold-out"), (clean, "clean")):
-        verdicts, _ = audit_files(auditor, folder, progress(label))
-        negatives += verdicts
-    thresholds, fits = fit(negatives, loaded.thresholds, fpr)
-    updated = loaded.with_thresholds(thresholds)  # a sharded index writes its shards itself
-    if isinstance(updated, ReferenceIndex):
-        updated.save(index)
+    with index_lock(index):  # load -> fit -> save: an `index add` meanwhile would be lost
+        loaded = load_index(index)
+        auditor = auditor_of(loaded)
+        known = {r.sha256 for r in loaded.references}
+        for path in image_files(holdout):  # a hold-out image that is in the index is a positive
+            if sha256_of(path) in known:
+                raise ReferenceIndexError(f"{path}: this image is in the index; the hold-out must not be")
+        negatives = []
+        for folder, label in ((holdout, "hold-out"), (clean, "clean")):
+            verdicts, _ = audit_files(auditor, folder, progress(label))
+            negatives += verdicts
+        thresholds, fits = fit(negatives, loaded.thresholds, fpr)
+        updated = loaded.with_thresholds(thresholds)  # a sharded index writes its shards itself
+        if isinstance(updated, ReferenceIndex):
+            updated.save(index)
     return fits
 
 
@@ -248,9 +251,15 @@ def build_index(
         raise ReferenceIndexError(f"reference folder {directory} does not exist")
     check_output_folder(out)
     describer = _describer(ray)
-    if shards > 1:
-        return ShardedIndex.build(directory, out, shards, progress, workers=workers, describer=describer)
-    return ReferenceIndex.build(directory, progress=progress, path=out, workers=workers, describer=describer)
+    try:
+        if shards > 1:
+            return ShardedIndex.build(directory, out, shards, progress, workers=workers, describer=describer)
+        return ReferenceIndex.build(directory, progress, path=out, workers=workers, describer=describer)
+    except OSError as exc:  # a full disk: what is committed stays in .OUT.partial for the next run
+        raise ReferenceIndexError(
+            f"{out}: cannot write the index ({exc.strerror or exc}); make room and run the same "
+            "command again to resume"
+        ) from None
 
 
 def extend_index(
@@ -262,9 +271,10 @@ def extend_index(
     ray: str | None = None,
 ) -> tuple[ReferenceIndex | ShardedIndex, int, int]:
     """``index add``: add the references below ``directory``; returns (index, added, newly skipped)."""
-    loaded = load_index(index)
-    skipped_before = len(loaded.info()["skipped"])
-    extended, added = loaded.add(directory, progress=progress, workers=workers, describer=_describer(ray))
+    with index_lock(index):  # load -> add -> save: a concurrent add waits, and is not lost
+        loaded = load_index(index)
+        skipped_before = len(loaded.info()["skipped"])
+        extended, added = loaded.add(directory, progress=progress, workers=workers, describer=_describer(ray))
     return extended, added, len(extended.info()["skipped"]) - skipped_before
 
 

@@ -13,24 +13,33 @@ actors (:mod:`simulacra.farm.ray_actors`), in one run or resumed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from simulacra.assets_manifest.validation import check_recorded
 from simulacra.dataset.assemble import assemble_labels
 from simulacra.dataset.atomic import write_atomic
 from simulacra.dataset.card import AuditSummary, CardFacts, RefinementFacts, render_card
 from simulacra.dataset.jobfile import JobRecord
 from simulacra.dataset.layout import CARD, COCO_FILE
+from simulacra.dataset.location import check_output_location, image_bytes
 from simulacra.dataset.reader import load_records, read_dataset
 from simulacra.dataset.records import ImageOutcome, finished
-from simulacra.dataset.staging import check_output_folder, check_staging, open_staging
+from simulacra.dataset.staging import (
+    check_output_folder,
+    check_staging,
+    completed_job,
+    open_staging,
+    staging_folder,
+)
 from simulacra.dataset.stats import statistics_of
 from simulacra.dataset.version import version_of_files
 from simulacra.errors import PolicyError
 from simulacra.farm.dispatch import dispatch
 from simulacra.farm.options import FarmOptions
-from simulacra.job import Job, PreparedJob, job_record, load_stages
+from simulacra.job import ItemRuns, Job, PreparedJob, WorkItem, job_record, load_stages, spec_runs
 from simulacra.render.devices import available_gpu_devices, choose_device
 from simulacra.scenes import resolve
 
@@ -56,17 +65,21 @@ class JobResult:
     retried: int = 0  # images given to a new worker after one crashed or hung on them
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the largest resident memory a worker reported
+    complete: bool = False  # --resume found the job finished already: nothing was done
 
 
 def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
     """Refuse everything that can be refused before any output exists.
 
-    Checks the output folder (and the partial folder a resumed job would continue), the
-    render device, the license policy's decision for the job's purpose, every asset
-    file's hash, that each spec resolves against what the policy admits, and loads the
-    reference index. Writes nothing.
+    Checks the output folder (and the partial folder a resumed job would continue; with
+    ``--resume`` the output may be this job's finished dataset), the render device, the
+    license policy's decision for the job's purpose, every asset file's hash, that each
+    spec resolves against what the policy admits, and loads the reference index. Writes
+    nothing.
     """
-    check_output_folder(job.out)
+    resume = options is not None and options.resume
+    if not resume:
+        check_output_folder(job.out)
     if job.device != "cpu":
         choose_device(job.device, available_gpu_devices())
     prepared = load_stages(job)
@@ -76,21 +89,76 @@ def prepare_job(job: Job, options: FarmOptions | None = None) -> PreparedJob:
             f"asset {admission.people[0]!r} shows a person; policy {admission.policy.name!r} admits it "
             "only under audit: give --index"
         )
-    for record in job.manifest.assets:
-        job.manifest.verified_file(record)
-    for item in job.items:  # resolving once checks categories and asset ids against the manifest
+    for record in job.manifest.assets:  # what the job may sample, checked as `assets add` checks it
+        if record.id in admission.excluded_ids:
+            job.manifest.verified_file(record)
+        else:
+            check_recorded(job.manifest, record)
+    _check_specs(job, admission.excluded_ids)
+    complete = options is not None and resume and _completed(prepared, options)
+    if options is not None and not complete:
+        shard = str(options.shard) if options.shard else None
+        check_staging(job.out, job.config_hash(prepared.refiner_sha256), resume=options.resume, shard=shard)
+    if not complete:
+        _check_location(job, options or FarmOptions())
+    return prepared
+
+
+def _check_specs(job: Job, excluded: frozenset[str]) -> None:
+    """Resolve one image of each spec: checks its categories and asset ids against the manifest.
+
+    One per run of images, not every image: each work unit resolves its own graph when it
+    renders, so a job of 10^8 images starts rendering at once, in the memory of one.
+    """
+    firsts = (
+        (WorkItem(start, spec) for start, _, spec in job.items.runs)
+        if isinstance(job.items, ItemRuns)
+        else job.items
+    )
+    for item in firsts:
         resolve(
             item.spec,
             job.manifest,
             job_seed=job.seed,
             image_index=item.image_index,
             attempt=item.first_attempt,
-            exclude=admission.excluded_ids | item.exclude,
+            exclude=excluded | item.exclude,
         )
-    if options is not None:
-        shard = str(options.shard) if options.shard else None
-        check_staging(job.out, job.config_hash(prepared.refiner_sha256), resume=options.resume, shard=shard)
-    return prepared
+
+
+def _check_location(job: Job, options: FarmOptions) -> None:
+    """Refuse, before rendering, an output location the job could not be finished in."""
+    done = finished(staging_folder(job.out)) if options.resume else set()
+    left = _wanted_count(job, options) - len(done)
+    smallest = min(image_bytes(*spec.resolution) for _, _, spec in spec_runs(job.items)) if left else 0
+    check_output_location(job.out, left * smallest, left)
+
+
+def _wanted(job: Job, options: FarmOptions) -> Iterator[WorkItem]:
+    """The job's items this run covers, made one at a time: all of them, or its shard's."""
+    return (item for item in job.items if options.shard is None or options.shard.takes(item.image_index))
+
+
+def _wanted_count(job: Job, options: FarmOptions) -> int:
+    """How many images this run covers, counted without making their work items."""
+    shard = options.shard
+    if shard is None:
+        return len(job.items)
+    return sum(
+        len(range(start + (shard.index - start) % shard.count, stop, shard.count))
+        for start, stop, _ in spec_runs(job.items)
+    )
+
+
+def _completed(prepared: PreparedJob, options: FarmOptions) -> bool:
+    """Whether the job's output already is its finished dataset (see :func:`completed_job`)."""
+    job, shard = prepared.job, options.shard
+    return completed_job(
+        job.out,
+        job.config_hash(prepared.refiner_sha256),
+        wanted=_wanted_count(job, options),
+        takes=shard.takes if shard is not None else lambda _: True,
+    )
 
 
 def run_job(
@@ -111,6 +179,9 @@ def run_job(
     options = options or FarmOptions()
     job = prepared.job
     started = time.perf_counter()
+    wanted = _wanted_count(job, options)
+    if options.resume and _completed(prepared, options):
+        return _result(job.out, None, None, None, wanted, resumed=wanted, complete=True)
     categories = job.manifest.categories()
     config_hash = job.config_hash(prepared.refiner_sha256)
     shard = options.shard
@@ -118,12 +189,11 @@ def run_job(
     try:
         record = job_record(job, prepared.admission, categories, config_hash)
         record.save(staging.root)
-        wanted = [item for item in job.items if shard is None or shard.takes(item.image_index)]
-        done = finished(staging.root)
-        todo = [item for item in wanted if item.image_index not in done]
+        done = finished(staging.root)  # verified records, all of this job (or shard)
+        todo = (item for item in _wanted(job, options) if item.image_index not in done)
         if on_start:
-            on_start(len(wanted), len(wanted) - len(todo))
-        rendered = dispatch(prepared, todo, staging.root, options, on_image)
+            on_start(wanted, len(done))
+        rendered = dispatch(prepared, todo, wanted - len(done), staging.root, options, on_image)
         card, coco, summary = None, None, None
         counts = assemble_labels(staging.root, categories, record.description) if shard is None else None
         if counts is not None:
@@ -133,22 +203,36 @@ def run_job(
     except BaseException:
         staging.abandon()
         raise
-    outcomes = {o.image_index: o for o in load_records(job.out)}
-    return JobResult(
-        out=job.out,
-        card=card,
-        coco=coco,
-        written=sum(o.status == "kept" for o in outcomes.values()),
-        audit=summary,
-        requested=len(wanted),
-        resumed=len(wanted) - len(todo),
-        rendered=len(todo),
-        rejected=sum(o.rejected for o in outcomes.values()),
-        dropped=sum(o.status == "dropped" for o in outcomes.values()),
-        failed=sum(o.status == "failed" for o in outcomes.values()),
+    return _result(
+        job.out,
+        card,
+        coco,
+        summary,
+        wanted,
+        resumed=len(done),
+        rendered=wanted - len(done),
         retried=rendered.retried,
         seconds=time.perf_counter() - started,
         peak_rss_mb=rendered.peak_rss_mb,
+    )
+
+
+def _result(
+    out: Path, card: Path | None, coco: Path | None, audit: AuditSummary | None, requested: int, **run: Any
+) -> JobResult:
+    """The job's summary, its counts read back from the published dataset's records."""
+    outcomes = load_records(out)
+    return JobResult(
+        out=out,
+        card=card,
+        coco=coco,
+        written=sum(o.status == "kept" for o in outcomes),
+        audit=audit,
+        requested=requested,
+        rejected=sum(o.rejected for o in outcomes),
+        dropped=sum(o.status == "dropped" for o in outcomes),
+        failed=sum(o.status == "failed" for o in outcomes),
+        **run,
     )
 
 
@@ -173,7 +257,7 @@ def write_card(folder: Path, prepared: PreparedJob, record: JobRecord, backend: 
         name=record.name,
         config_hash=record.config_hash,
         seed=record.seed,
-        requested=len(record.items),
+        requested=record.image_count(),
         written=len(files.graphs),
         failed=tuple(f["image_index"] for f in files.failures),
         categories=files.instances,

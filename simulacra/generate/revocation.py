@@ -68,8 +68,8 @@ def _replacement_job(
     """The recorded job, narrowed to ``indices``, excluding ``revoked`` and every earlier revocation."""
     excluded = frozenset({revoked, *(r.asset for r in record.revocations)})
     job = job_from_record(record, out, manifest=manifest)
-    items = {item.image_index: item for item in job.items}
-    narrowed = tuple(replace(items[i], first_attempt=last.get(i, -1) + 1, exclude=excluded) for i in indices)
+    item = job.item_finder()
+    narrowed = tuple(replace(item(i), first_attempt=last.get(i, -1) + 1, exclude=excluded) for i in indices)
     return replace(job, items=narrowed)
 
 

@@ -78,7 +78,7 @@ def _check_shards(shards: list[Path]) -> JobRecord:
             if index in owner:
                 raise DatasetError(f"image {index} is in both {owner[index]} and {shard}")
             owner[index] = shard
-    missing = sorted({index for index, _ in first.items} - set(owner))
+    missing = sorted(set(first.image_indices()) - set(owner))
     if missing:
         listed = ", ".join(str(i) for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
         raise DatasetError(

@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 import resource
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +118,7 @@ def _offending_assets(graph: SceneGraph, verdict: Verdict, job: Job, auditor: Au
 def render_items(
     prepared: PreparedJob,
     root: Path,
-    items: Sequence[WorkItem] | None = None,
+    items: Iterable[WorkItem] | None = None,
     *,
     threads: int = 0,
     on_image: Callable[[ImageOutcome], None] | None = None,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,15 @@ resolution: [64, 64]
 samples: 4
 objects:
   count_range: [2, 4]
+posters:
+  probability: 0.0
+"""
+SLOW_SPEC = """\
+name: slow
+resolution: [{size}, {size}]
+samples: {samples}
+objects:
+  count_range: [2, 3]
 posters:
   probability: 0.0
 """
@@ -57,3 +69,23 @@ def assert_same_dataset(a: Path, b: Path) -> None:
         assert coco_a[key] == coco_b[key], key
     card_a, card_b = ((d / "DATASET_CARD.md").read_text() for d in (a, b))
     assert card_a == card_b
+
+
+def generate_process(*args: str) -> subprocess.Popen:
+    """`simulacra generate ...` as its own process group, as a scheduler or a terminal starts it."""
+    command = [sys.executable, "-c", "from simulacra.cli import main; main()", "generate", *args]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
+def wait_for(condition, process: subprocess.Popen, timeout: float = 120.0):
+    """``condition()``'s first truthy value, polled while ``process`` runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")

@@ -5,47 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from simulacra.cli import run
 from simulacra.dataset.staging import staging_folder
-from tests.farm.conftest import N, assert_same_dataset
+from tests.farm.conftest import SLOW_SPEC, N, assert_same_dataset, generate_process, wait_for
 
 pytestmark = pytest.mark.blender
-
-SLOW_SPEC = """\
-name: slow
-resolution: [{size}, {size}]
-samples: {samples}
-objects:
-  count_range: [2, 3]
-posters:
-  probability: 0.0
-"""
-
-
-def _generate(*args: str) -> subprocess.Popen:
-    """`simulacra generate ...` as its own process group, as a scheduler would start it."""
-    command = [sys.executable, "-c", "from simulacra.cli import main; main()", "generate", *args]
-    return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-
-
-def _wait_for(condition, process: subprocess.Popen, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 def test_driver_killed_mid_job_resumes_to_the_same_dataset(spec, in_process, tmp_path, capsys):
@@ -54,9 +22,9 @@ def test_driver_killed_mid_job_resumes_to_the_same_dataset(spec, in_process, tmp
     # A worker recycled after every image restarts Blender each time, which keeps the job
     # running long enough to be killed between its first and last image.
     args = [str(spec), "-n", N, "-o", str(out), "--seed", "7", "--workers", "1", "--max-worker-rss-mb", "1"]
-    driver = _generate(*args)
+    driver = generate_process(*args)
     records = staging_folder(out) / "records"
-    _wait_for(lambda: records.is_dir() and any(records.glob("*.json")), driver)
+    wait_for(lambda: records.is_dir() and any(records.glob("*.json")), driver)
     os.killpg(driver.pid, signal.SIGKILL)
     driver.wait()
     done_before = len(list(records.glob("*.json")))
@@ -77,14 +45,15 @@ def test_worker_killed_mid_image_is_retried(tmp_path):
     spec = tmp_path / "slow.yaml"
     spec.write_text(SLOW_SPEC.format(size=96, samples=64))
     out = tmp_path / "out"
-    driver = _generate(str(spec), "-n", "2", "-o", str(out), "--workers", "1", "--threads-per-worker", "1")
+    args = (str(spec), "-n", "2", "-o", str(out), "--workers", "1", "--threads-per-worker", "1")
+    driver = generate_process(*args)
     status = staging_folder(out) / "workers" / "0.json"
 
     def rendering_image_0() -> dict | None:
         state = json.loads(status.read_text()) if status.is_file() else {}
         return state if state.get("image_index") == 0 and state.get("pid") else None
 
-    os.kill(_wait_for(rendering_image_0, driver)["pid"], signal.SIGKILL)
+    os.kill(wait_for(rendering_image_0, driver)["pid"], signal.SIGKILL)
     _, err = driver.communicate(timeout=180)
     assert driver.returncode == 0, err
     assert "2 images rendered" in err and "0 failed, 1 retried" in err

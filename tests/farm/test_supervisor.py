@@ -17,13 +17,13 @@ def _items(count: int) -> list[WorkItem]:
 def test_a_failed_image_is_retried_first_then_recorded_failed(tmp_path):
     """Two failures of three allowed put the image back in front; the third writes its failure record."""
     seen: list[ImageOutcome] = []
-    ledger = Supervisor(tmp_path, _items(3), max_failures=3, on_image=seen.append)
+    ledger = Supervisor(tmp_path, _items(3), 3, max_failures=3, on_image=seen.append)
     first = ledger.next_image()
     for attempt in range(2):
         ledger.failed(first, f"worker died ({attempt})")
         assert ledger.next_image() == first
     ledger.failed(first, "worker timed out")
-    assert list(ledger.pending) == [1, 2]
+    assert ledger.waiting == 2 and [ledger.next_image(), ledger.next_image()] == [1, 2]
     (record,) = load_records(tmp_path)
     assert (
         record.status == "failed" and record.failure == "worker died (0); worker died (1); worker timed out"
@@ -34,7 +34,7 @@ def test_a_failed_image_is_retried_first_then_recorded_failed(tmp_path):
 
 def test_finished_images_give_the_run_its_summary(tmp_path):
     """Backends are joined and the peak resident memory is the largest reported."""
-    ledger = Supervisor(tmp_path, _items(2), max_failures=1)
+    ledger = Supervisor(tmp_path, _items(2), 2, max_failures=1)
     ledger.finished(ImageOutcome(0, None, backend="CPU"), memory=300.0)
     ledger.finished(ImageOutcome(1, None, backend="CUDA"), memory=200.0)
     rendered = ledger.rendered()
