@@ -18,7 +18,8 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def check_output_folder(out: Path) -> None:
     """Refuse an output folder that already holds files: earlier work is never overwritten."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OutputError(f"output folder {out} already exists and is not empty; choose another with -o")
+
+
+@contextmanager
+def published(staging: Path, out: Path) -> Iterator[Path]:
+    """Build a finished folder in ``staging``: on success it becomes ``out`` (an empty ``out``
+    is replaced), on any failure it is removed, so no partial folder is ever left."""
+    try:
+        yield staging
+        if out.exists():
+            out.rmdir()  # the caller checked it empty (check_output_folder)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def staging_folder(out: Path) -> Path:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulacra.dataset.layout import CARD
-from simulacra.dataset.staging import check_output_folder
+from simulacra.dataset.staging import check_output_folder, published
 from simulacra.errors import OutputError, UsageError
 from simulacra.export.formats import WRITERS, needs_val
 from simulacra.export.plan import SEGMENTATIONS, ExportJob
@@ -69,16 +69,10 @@ def export_dataset(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp's 0700 would make the published export private to this user
-    try:
+    with published(staging, out):
         job = ExportJob(source, splits, staging, out, segmentation, lambda: on_image(next(done), total))
         written = WRITERS[fmt](job)
         _carry_obligations(source, written, staging)
-        if out.exists():
-            out.rmdir()  # checked empty above
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ExportResult(out, {name: len(images) for name, images in splits.items()})
 
 

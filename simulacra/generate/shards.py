@@ -18,7 +18,7 @@ from simulacra.dataset.jobfile import JOB_FILE, JobRecord
 from simulacra.dataset.layout import RECORDS
 from simulacra.dataset.reader import load_job_record, load_records
 from simulacra.dataset.records import finished
-from simulacra.dataset.staging import check_output_folder
+from simulacra.dataset.staging import check_output_folder, published
 from simulacra.errors import DatasetError
 from simulacra.generate.pipeline import write_card
 from simulacra.job import job_from_record, load_stages
@@ -47,18 +47,12 @@ def merge_shards(shards: list[Path], out: Path) -> int:
     record = _check_shards(shards)
     staging = out.parent / f".{out.name}.merge-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    try:
+    with published(staging, out):
         for shard in shards:
             _link_tree(shard, staging)
         record.save(staging)
         counts = assemble_labels(staging, record.categories, record.description)
         write_card(staging, load_stages(job_from_record(record, out)), record, counts.backend)
-        if out.exists():
-            out.rmdir()  # checked empty above
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return counts.kept
 
 
