@@ -349,12 +349,12 @@ class Auditor:
         geometry = np.concatenate([g for _, g, _, _ in loaded])
         owner = np.concatenate([np.full(len(k), i) for i, (_, _, k, _) in enumerate(loaded)])
         sims, rows = search.knn(view.keypoints, np.concatenate([k for _, _, k, _ in loaded]), NEIGHBOURS)
-        survivors = []
-        for i, (reference, _, _, frame) in enumerate(loaded):
-            best, passed = ratio_matches(sims, rows, owner, geometry[:, :2], i, self.match_settings)
-            if passed.sum() >= max(4, self.thresholds.region_inliers):
-                survivors.append((reference, geometry[best[passed]], view.geometry[passed], frame))
-        return survivors
+        best, passed = ratio_matches(sims, rows, owner, geometry[:, :2], len(loaded), self.match_settings)
+        return [
+            (reference, geometry[best[i][passed[i]]], view.geometry[passed[i]], frame)
+            for i, (reference, _, _, frame) in enumerate(loaded)
+            if passed[i].sum() >= max(4, self.thresholds.region_inliers)
+        ]
 
     def _region(
         self, views: list[_Orientation], near: list[np.ndarray]

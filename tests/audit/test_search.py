@@ -22,8 +22,8 @@ def test_small_sets_are_exact_and_large_ones_compressed() -> None:
     assert search.choose("global", search.GLOBAL_COMPRESS_FROM) == "PCA96,L2norm,SQ8"
     assert search.choose("global", 11_000_000) == "PCA96,L2norm,IVF4096,SQ8"
     assert search.choose("keypoints", search.KEYPOINT_COMPRESS_FROM - 1) == "Flat"
-    assert search.choose("keypoints", 128_000) == "IVF256,PQ32x4fs"
-    assert search.choose("keypoints", 300_000_000) == "IVF16384_HNSW32,PQ32x4fs"
+    assert search.choose("keypoints", 128_000) == "IVF256,PQ64x4fs"
+    assert search.choose("keypoints", 300_000_000) == "IVF16384_HNSW32,PQ64x4fs"
     assert search.choose("faces", 10) == "Flat" and search.choose("phash", 10) == "BFlat"
     with pytest.raises(ValueError, match="'IVF9'; expected Flat"):
         search.create(4, "IVF9", "ip")
@@ -62,7 +62,7 @@ def test_large_index_is_compressed_persisted_and_finds_copies(
     big = ReferenceIndex.assemble([*_synthetic(400, np.random.default_rng(0)), *real])
     assert big.info()["search"] == {
         "global": "PCA96,L2norm,SQ8",
-        "keypoints": "IVF256,PQ32x4fs",
+        "keypoints": "IVF256,PQ64x4fs",
         "phash": "BFlat",
         "faces": "Flat",
     }
