@@ -96,12 +96,12 @@ def interrupts_kept() -> Iterator[None]:
     """Run a Blender call so that a Ctrl-C (SIGINT) during it still stops the program after it.
 
     While Cycles renders, bpy runs Python callbacks and prints, then drops, any exception
-    raised in them: the ``KeyboardInterrupt`` of a Ctrl-C that lands there is lost, and
-    Blender calls that reset the session (``read_factory_settings``) may install handlers
-    of their own. So for the call's duration SIGINT goes to a handler that also notes
-    it; afterwards the previous handler is installed again (undoing any replacement) and
-    a noted interrupt is raised, so the caller stops before using a possibly cut-short
-    render. Outside the main thread (signals go to it alone) this does nothing.
+    raised in them: the ``KeyboardInterrupt`` of a Ctrl-C that lands there is lost. So for
+    the call's duration SIGINT goes to a handler that also notes it; afterwards the
+    previous handler is installed again (undoing any replacement by Blender) and a noted
+    interrupt is raised, so the caller stops before using a possibly cut-short render.
+    A process that ignores SIGINT (a farm worker, whose driver stops it) keeps ignoring
+    it. Outside the main thread (signals go to it alone) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -112,8 +112,9 @@ def interrupts_kept() -> Iterator[None]:
         noted.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, note)
-    try:
+    previous = signal.getsignal(signal.SIGINT)
+    try:  # swapped inside: a Ctrl-C handled right after the swap still gets `previous` back
+        signal.signal(signal.SIGINT, signal.SIG_IGN if previous == signal.SIG_IGN else note)
         yield
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -88,8 +88,10 @@ def render_on_ray(
             while ledger.waiting or fleet.busy():
                 fleet.assign(ledger)
                 fleet.collect(ledger, root)
-        finally:
-            fleet.stop()
+        except BaseException:  # Ctrl-C or an error: renders in progress are dropped, not waited for
+            fleet.kill()
+            raise
+        fleet.stop()
     finally:
         if servers:
             servers.stop()
@@ -182,6 +184,12 @@ class _Fleet:
             ray.get([a.handle.close.remote() for a in self.actors], timeout=30)
         except Exception as error:  # an actor already dead or stuck: it is killed below either way
             log.info("closing Ray actors: %s", error)
+        self.kill()
+
+    def kill(self) -> None:
+        """End every actor now, mid-render or not: the driver commits an image only once it is back."""
+        import ray
+
         for a in self.actors:
             ray.kill(a.handle)
 

@@ -12,6 +12,13 @@ retried; an image that costs ``max_failures`` workers is recorded as failed with
 reasons and the job goes on. A worker whose resident memory passes
 ``max_worker_rss_mb`` finishes its image and exits, and a fresh one takes its place.
 Each worker checks that its driver is alive, so a killed driver leaves no renderers.
+
+Ctrl-C is the driver's alone. A terminal (or ``kill -INT -PGID``) sends SIGINT to the whole
+process group; had the workers reacted too, each would have died with exit 130 at the end
+of its render, a death the driver could see before its own KeyboardInterrupt and retry
+as a crash. So workers are born with SIGINT ignored (:func:`_spawned_without_sigint`) and
+the driver, interrupted, kills them at once: an image's record is written last, so the
+renders they drop are simply redone by ``--resume``.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -63,7 +71,11 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
     (``leaving``: past its memory limit, it exits now), ``("error", reason)`` after an image
     raised, ``("fatal", reason)`` when the worker cannot start.
     It leaves through :func:`exit_process`, since bpy cannot tear down with the interpreter.
+    SIGINT, blocked since the driver spawned it, is ignored before it is unblocked: a pending
+    Ctrl-C is dropped here, and the driver, which got it too, stops this worker.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.environ.update(config.env)  # before bpy loads: CUDA_VISIBLE_DEVICES
     from simulacra.render.blenderproc_adapter import drop_inherited_blender_paths
 
@@ -95,8 +107,6 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
                     break  # recycle: the driver starts a fresh worker in this slot
     except (EOFError, BrokenPipeError):  # the driver is gone
         status = 1
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the driver handles it
-        status = 130
     except Exception as error:  # reported to the driver, which retries the image elsewhere
         status = 1
         reason = str(error) if isinstance(error, SimulacraError) else traceback.format_exc(limit=3)
@@ -136,8 +146,9 @@ class WorkerPool:
         """Render ``items`` (``count`` of them); returns when each has a record (kept, dropped or failed)."""
         ledger = Supervisor(self.root, items, count, self.options.max_failures, on_image)
         count = min(self.options.workers or 1, count)
-        slots = [self._start(k) for k in range(count)]
+        slots: list[_Slot] = []
         try:
+            slots += (self._start(k) for k in range(count))
             while ledger.waiting or any(s.image is not None for s in slots):
                 for s in slots:
                     if s.pid is not None and s.image is None and not s.leaving and ledger.waiting:
@@ -146,8 +157,10 @@ class WorkerPool:
                 for k, s in enumerate(slots):
                     if not self._supervise(s, ledger):
                         slots[k] = self._start(s.slot)
-        finally:
-            self._stop(slots)
+        except BaseException:  # Ctrl-C or an error: renders in progress are dropped, not waited for
+            _kill(slots)
+            raise
+        self._stop(slots)
         return ledger.rendered()
 
     def _start(self, slot: int) -> _Slot:
@@ -164,7 +177,8 @@ class WorkerPool:
         process = self._context.Process(
             target=worker_main, args=(theirs, config), name=f"simulacra-worker-{slot}"
         )
-        process.start()
+        with _spawned_without_sigint():
+            process.start()
         theirs.close()  # so a dead worker reads as EOF here
         return _Slot(slot, process, ours)
 
@@ -230,7 +244,7 @@ class WorkerPool:
             raise RenderError(f"a render worker could not start: {message[1]}")
 
     def _stop(self, slots: list[_Slot]) -> None:
-        """Ask idle workers to leave, then kill whatever is still running."""
+        """At the end of the job: ask the (idle) workers to leave, then kill any that stays."""
         for s in slots:
             with contextlib.suppress(OSError):
                 s.conn.send(None)
@@ -241,6 +255,33 @@ class WorkerPool:
                 s.process.kill()
                 s.process.join()
             s.conn.close()
+
+
+def _kill(slots: list[_Slot]) -> None:
+    """Stop every worker now, mid-render or not: what it was rendering has no record yet."""
+    for s in slots:
+        s.process.kill()
+    for s in slots:
+        s.process.join()
+        s.conn.close()
+
+
+@contextlib.contextmanager
+def _spawned_without_sigint() -> Iterator[None]:
+    """Block SIGINT in this thread while a worker is spawned, so the worker starts with it blocked.
+
+    A spawned worker is a fresh interpreter that imports for a second or more before
+    :func:`worker_main` can ignore SIGINT; a Ctrl-C in that time would kill it with a
+    traceback. The mask is inherited across ``exec`` and closes that window. Here a SIGINT
+    is only held back (pending, or taken by another thread), never lost: the driver's
+    KeyboardInterrupt follows as soon as the mask is lifted. (The standard library's
+    resource tracker starts its process the same way.)
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _exit_reason(exitcode: int | None) -> str:

@@ -71,9 +71,20 @@ def assert_same_dataset(a: Path, b: Path) -> None:
     assert card_a == card_b
 
 
+# A process inherits an ignored SIGINT, and Python then leaves it ignored: pytest started by
+# `nohup`, with `&` from a script or by some CI runners would start every job deaf to Ctrl-C
+# (as it should be, there), and the Ctrl-C tests would fail for the launcher's sake.
+_AS_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+
+
 def generate_process(*args: str) -> subprocess.Popen:
-    """`simulacra generate ...` as its own process group, as a scheduler or a terminal starts it."""
-    command = [sys.executable, "-c", "from simulacra.cli import main; main()", "generate", *args]
+    """`simulacra generate ...` as its own process group, as a scheduler or a terminal starts it.
+
+    Ctrl-C is taken as in a terminal's foreground job, whatever SIGINT's disposition in this
+    test process.
+    """
+    main = _AS_A_TERMINAL + "from simulacra.cli import main; main()"
+    command = [sys.executable, "-c", main, "generate", *args]
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

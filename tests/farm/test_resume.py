@@ -20,15 +20,7 @@ pytestmark = pytest.mark.blender
 WORKERS = ["--workers", "2", "--threads-per-worker", "1"]
 
 
-# With worker processes the driver sometimes missed the SIGINT and finished the job (exit 0,
-# workers retried after exit 130): seen once in 3 full runs on a loaded 2-core machine. Open
-# defect (issue 14, item 3); skipped, not deleted, so the case stays in view.
-FLAKY_WITH_WORKERS = pytest.mark.skip(reason="driver misses SIGINT with --workers at times (issue 14)")
-
-
-@pytest.mark.parametrize(
-    "workers", [[], pytest.param(WORKERS, marks=FLAKY_WITH_WORKERS)], ids=["here", "workers"]
-)
+@pytest.mark.parametrize("workers", [[], WORKERS], ids=["here", "workers"])
 def test_ctrl_c_stops_the_job_and_resume_finishes_it(workers, tmp_path, capfd):
     """Ctrl-C (SIGINT to the process group) stops the job early: exit 130, the hint, a resumable folder."""
     spec = tmp_path / "slow.yaml"
@@ -44,6 +36,9 @@ def test_ctrl_c_stops_the_job_and_resume_finishes_it(workers, tmp_path, capfd):
     assert "run the same command with --resume to continue" in err
     done = len(list(records.glob("*.json")))
     assert 1 <= done < 8 and not out.exists()
+    for status in (staging_folder(out) / "workers").glob("*.json"):  # the driver stopped its workers
+        pid = json.loads(status.read_text())["pid"]
+        assert pid is None or not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived its driver"
     assert run(["generate", *args, "--resume"]) == 0
     assert f"(+{done} finished before --resume)" in capfd.readouterr().err
     assert len(list((out / "records").glob("*.json"))) == 8
