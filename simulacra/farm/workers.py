@@ -251,10 +251,7 @@ class WorkerPool:
         deadline = time.monotonic() + 10
         for s in slots:
             s.process.join(timeout=max(0.0, deadline - time.monotonic()))
-            if s.process.is_alive():
-                s.process.kill()
-                s.process.join()
-            s.conn.close()
+        _kill(slots)  # only those still there: a joined worker is not signalled again
 
 
 def _kill(slots: list[_Slot]) -> None:
