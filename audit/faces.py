@@ -26,6 +26,8 @@ SEARCH_SIDE = 1024  # larger images are searched at this long side: cost grows w
 MIN_FACE_PX = 20  # short side of the smallest face looked for, in searched pixels
 _FRONTAL_WINDOW = 24  # the frontal cascade's window; the image is upsampled so 20 px faces fill it
 _PROFILE_WINDOW = 20
+_FRONTAL_STEP = 1.1  # scale steps of the cascades' image pyramids (bench/face_bench.py)
+_PROFILE_STEP = 1.2
 _VERIFY_SIDE = 100  # a candidate is re-checked with the face at this size (HOG's window is 80 px)
 _VERIFY_MARGIN = 0.6  # context around a candidate for the re-check, per side, in face sides
 # HOG score a candidate must reach. Below dlib's 0 because the cascade already voted for
@@ -92,22 +94,34 @@ def _distinct(boxes: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
     return kept
 
 
-def _candidates(gray: np.ndarray, min_face: float) -> list[tuple[float, ...]]:
-    """Cascade proposals ``(l, t, r, b, side)``: frontal on an upsampled copy, profile both ways."""
-    _, frontal, profile = _models()
-    up = max(1.0, _FRONTAL_WINDOW / min_face)
-    big = cv2.resize(gray, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR) if up > 1 else gray
-    found = [
-        (x / up, y / up, (x + w) / up, (y + h) / up, w / up)
-        for x, y, w, h in frontal.detectMultiScale(big, 1.1, 2, minSize=(_FRONTAL_WINDOW,) * 2)
-    ]
-    side = max(_PROFILE_WINDOW, round(min_face))
+def _scan(cascade: Any, gray: np.ndarray, window: int, step: float, min_face: float, flipped: bool) -> list:
+    """One cascade's boxes ``(l, t, r, b, side)`` in ``gray``'s pixels, from ``min_face`` px.
+
+    Faces smaller than the cascade's ``window`` are found on a copy upsampled so
+    they fill it; larger ones at the original size (scanning a downsampled copy from
+    its window costs the same: as many windows).
+    """
+    image = np.ascontiguousarray(gray[:, ::-1]) if flipped else gray
+    zoom = max(1.0, window / min_face)
+    if zoom > 1:
+        image = cv2.resize(image, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_LINEAR)
+    smallest = max(window, round(min_face * zoom))
     width = gray.shape[1]
+    found = []
+    for x, y, w, h in cascade.detectMultiScale(image, step, 2, minSize=(smallest, smallest)):
+        left, top, side = x / zoom, y / zoom, w / zoom
+        if flipped:
+            left = width - left - side
+        found.append((left, top, left + side, top + h / zoom, side))
+    return found
+
+
+def _candidates(gray: np.ndarray, min_face: float) -> list[tuple[float, ...]]:
+    """Cascade proposals ``(l, t, r, b, side)``: frontal, and profile both ways."""
+    _, frontal, profile = _models()
+    found = _scan(frontal, gray, _FRONTAL_WINDOW, _FRONTAL_STEP, min_face, False)
     for flipped in (False, True):
-        image = np.ascontiguousarray(gray[:, ::-1]) if flipped else gray
-        for x, y, w, h in profile.detectMultiScale(image, 1.2, 2, minSize=(side, side)):
-            left = width - x - w if flipped else x
-            found.append((left, y, left + w, y + h, w))
+        found += _scan(profile, gray, _PROFILE_WINDOW, _PROFILE_STEP, min_face, flipped)
     return _distinct(found)[:_MAX_CANDIDATES]
 
 

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, write_demo_references
+from simulacra.audit.auditor import describe
 from simulacra.audit.calibration import procedural_poster, tabletop
 from simulacra.audit.privacy_metrics import wilson
 
@@ -322,6 +323,22 @@ class _TimedAuditor(Auditor):
             self.seconds["region"] += time.perf_counter() - start
 
 
+def _retrieved(auditor: Auditor, planted: list[tuple[np.ndarray, str]]) -> int:
+    """Planted renders whose reference is among the candidates verified for either orientation.
+
+    Verification can only find what retrieval hands it: a miss here is a retrieval miss.
+    """
+    numbers = {record.id: number for number, record in enumerate(auditor.index.references)}
+    found = 0
+    for rgb, name in planted:
+        query = describe(rgb, None)
+        _, near = auditor._global(query.views)
+        views = zip(query.views, near, strict=True)
+        candidates = {c for view, n in views for c in auditor._candidates(view, n)}
+        found += numbers[name] in candidates
+    return found
+
+
 def _scale_queries(photos: dict[str, np.ndarray], count: int, side: int) -> tuple[list, list]:
     """``count`` clean renders and ``count`` renders with a planted photo poster, at ``side`` px."""
     names = sorted(photos)
@@ -421,6 +438,7 @@ def _scale_row(index: ReferenceIndex, queries: dict, built: float, workers: int)
     row["global ms"] = auditor.seconds["global"] / queried * 1000
     row["verify ms"] = auditor.seconds["region"] / queried * 1000
     row["fp"] = sum(v.verdict == "reject" for v in clean_verdicts)
+    row["retrieved"] = sum(_retrieved(auditor, planted) for _, planted in queries.values())
     row["clean"] = len(clean_verdicts)
     row["search"] = f"{index.manifest.search['global']} / {index.manifest.search['keypoints']}"
     return row
@@ -439,7 +457,8 @@ def scale(
 
     Per size: build references/s, bytes per reference in RAM (the faiss structures)
     and on disk, audit images/s at 256 and 512 px (``workers`` threads), global and
-    verification ms per query, planted-poster recall and clean false positives. Then
+    verification ms per query, planted posters whose reference was among the verified
+    candidates (retrieval), planted-poster recall and clean false positives. Then
     today's flat index against the two-stage one on the first ``baseline`` references.
     The indexes are kept in ``keep`` (``index_<size>``) for ``--index``.
     """
@@ -455,7 +474,8 @@ def scale(
     )
     print(
         f"{'refs':>8} {'search (global / keypoints)':38} {'build/s':>7} {'RAM B/ref':>9} {'disk B/ref':>10} "
-        f"{'img/s 256':>9} {'img/s 512':>9} {'global ms':>9} {'verify ms':>9} {'recall':>9} {'clean FP':>9}"
+        f"{'img/s 256':>9} {'img/s 512':>9} {'global ms':>9} {'verify ms':>9} {'retrieved':>9} {'recall':>9} "
+        f"{'clean FP':>9}"
     )
     with tempfile.TemporaryDirectory(prefix="leakage-bench-scale-") as tmp:
         folder = Path(tmp) / "references"
@@ -473,7 +493,8 @@ def scale(
             print(
                 f"{size:>8} {row['search']:38} {row['build']:>7.1f} {row['ram']:>9} {row['disk']:>10} "
                 f"{row['audit 256']:>9.2f} {row['audit 512']:>9.2f} {row['global ms']:>9.2f} "
-                f"{row['verify ms']:>9.2f} {row['hits']:>4}/{row['plants']:<4} "
+                f"{row['verify ms']:>9.2f} {row['retrieved']:>4}/{row['plants']:<4} "
+                f"{row['hits']:>4}/{row['plants']:<4} "
                 f"{row['fp']:>4}/{row['clean']:<4}",
                 flush=True,
             )
