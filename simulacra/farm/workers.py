@@ -28,7 +28,9 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -62,6 +64,7 @@ class WorkerConfig:
     threads: int
     env: dict[str, str]
     max_rss_mb: float | None
+    scratch: Path  # the worker's temporary files go here; the driver removes it when the worker is gone
 
 
 def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
@@ -77,6 +80,10 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.environ.update(config.env)  # before bpy loads: CUDA_VISIBLE_DEVICES
+    # Python's and Blender's temporary files (bpy makes a blender_* folder as it loads, and
+    # leaves it, since the process exits without bpy's teardown): a killed worker cannot
+    # clean up, so its driver removes the folder.
+    os.environ["TMPDIR"] = tempfile.tempdir = str(config.scratch)
     from simulacra.render.blenderproc_adapter import drop_inherited_blender_paths
 
     drop_inherited_blender_paths()  # before anything imports bpy
@@ -123,6 +130,7 @@ class _Slot:
     slot: int
     process: BaseProcess
     conn: Connection
+    scratch: Path
     pid: int | None = None
     image: int | None = None
     since: float = 0.0
@@ -165,6 +173,7 @@ class WorkerPool:
 
     def _start(self, slot: int) -> _Slot:
         job = self.prepared.job
+        scratch = Path(tempfile.mkdtemp(prefix=f"simulacra-worker-{slot}-"))
         config = WorkerConfig(
             job=job,
             root=self.root,
@@ -172,6 +181,7 @@ class WorkerPool:
             threads=self.options.threads_per_worker,
             env=worker_env(slot, job.device, self.options.gpus),
             max_rss_mb=self.options.max_worker_rss_mb,
+            scratch=scratch,
         )
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
@@ -180,7 +190,7 @@ class WorkerPool:
         with _spawned_without_sigint():
             process.start()
         theirs.close()  # so a dead worker reads as EOF here
-        return _Slot(slot, process, ours)
+        return _Slot(slot, process, ours, scratch)
 
     def _assign(self, s: _Slot, index: int) -> None:
         s.image, s.since = index, time.monotonic()
@@ -213,13 +223,13 @@ class WorkerPool:
                         f"render workers keep dying before their first image "
                         f"({_exit_reason(s.process.exitcode)}); see blender.log in the staging folder"
                     )
-            s.conn.close()
+            _gone(s)
             return False
         if s.image is not None and time.monotonic() - s.since > self.options.image_timeout:
             s.process.kill()
             s.process.join()
             ledger.failed(s.image, f"worker {s.pid} timed out after {self.options.image_timeout:g} s")
-            s.conn.close()
+            _gone(s)
             return False
         return True
 
@@ -260,7 +270,13 @@ def _kill(slots: list[_Slot]) -> None:
         s.process.kill()
     for s in slots:
         s.process.join()
-        s.conn.close()
+        _gone(s)
+
+
+def _gone(s: _Slot) -> None:
+    """After the slot's process has ended: close its pipe, remove what it left in its scratch folder."""
+    s.conn.close()
+    shutil.rmtree(s.scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -77,16 +78,21 @@ def assert_same_dataset(a: Path, b: Path) -> None:
 _AS_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
 
 
-def generate_process(*args: str) -> subprocess.Popen:
+def generate_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """`simulacra generate ...` as its own process group, as a scheduler or a terminal starts it.
 
     Ctrl-C is taken as in a terminal's foreground job, whatever SIGINT's disposition in this
-    test process.
+    test process. ``env`` adds to the environment.
     """
     main = _AS_A_TERMINAL + "from simulacra.cli import main; main()"
     command = [sys.executable, "-c", main, "generate", *args]
     return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -41,12 +41,15 @@ def test_driver_killed_mid_job_resumes_to_the_same_dataset(spec, in_process, tmp
 
 
 def test_worker_killed_mid_image_is_retried(tmp_path):
-    """kill -9 of a worker while it renders: its image goes to a fresh worker and the job completes."""
+    """kill -9 of a worker while it renders: its image goes to a fresh worker, the job completes,
+    and the killed worker's temporary files are gone."""
     spec = tmp_path / "slow.yaml"
     spec.write_text(SLOW_SPEC.format(size=96, samples=64))
     out = tmp_path / "out"
+    temp = tmp_path / "temp"
+    temp.mkdir()
     args = (str(spec), "-n", "2", "-o", str(out), "--workers", "1", "--threads-per-worker", "1")
-    driver = generate_process(*args)
+    driver = generate_process(*args, env={"TMPDIR": str(temp)})
     status = staging_folder(out) / "workers" / "0.json"
 
     def rendering_image_0() -> dict | None:
@@ -60,6 +63,7 @@ def test_worker_killed_mid_image_is_retried(tmp_path):
     records = [json.loads((out / f"records/{i:06d}.json").read_text()) for i in range(2)]
     assert [r["graph"]["image_index"] for r in records] == [0, 1]
     assert len((out / "scene_graphs.jsonl").read_text().splitlines()) == 2
+    assert list(temp.iterdir()) == []
 
 
 def test_hanging_image_is_recorded_failed_and_the_job_finishes(tmp_path, capfd):
