@@ -1,0 +1,205 @@
+"""Read the exports back with FiftyOne's and Datumaro's own importers and compare them with the dataset.
+
+Run by ``scripts/check_loaders.sh`` inside a throwaway environment that has the client
+library but not simulacra (neither installs beside the project's pins: Datumaro wants
+older pandas and pillow, FiftyOne brings its own stack). So it needs only numpy, pillow
+and the client: the truth is read straight from the dataset folder, whose layout the
+README documents (``annotations/coco.json``, 16-bit ``masks/N_instance.png``).
+
+A tool passes when every image of every split arrives with readable pixels of the right
+size, the same image id, and every object with its class, its box and (where the format
+has one) its mask equal to the dataset's, pixel for pixel; it prints one line per check.
+
+Usage: python scripts/check_loaders.py {fiftyone,datumaro} DATASET EXPORTS
+       (EXPORTS holds coco/, coco-rle/, yolo/ and yolo-seg/ from ``simulacra export``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SPLITS = ("train", "val", "test")
+
+
+class Truth:
+    """The dataset's own labels by image id: entry, category names, annotations, instance mask."""
+
+    def __init__(self, dataset: Path) -> None:
+        coco = json.loads((dataset / "annotations/coco.json").read_text())
+        self.names = {c["id"]: c["name"] for c in coco["categories"]}
+        self.images = {image["id"]: image for image in coco["images"]}
+        self.annotations: dict[int, list[dict]] = {i: [] for i in self.images}
+        for annotation in coco["annotations"]:
+            self.annotations[annotation["image_id"]].append(annotation)
+        self._dataset = dataset
+
+    def mask(self, image_id: int, annotation: dict) -> np.ndarray:
+        """One object's mask from the 16-bit instance PNG (pixel value = its instance_id)."""
+        stem = Path(self.images[image_id]["file_name"]).stem
+        instances = np.array(Image.open(self._dataset / f"masks/{stem}_instance.png"))
+        return instances == annotation["instance_id"]
+
+    def objects(self, image_id: int) -> list[tuple[str, tuple[float, ...]]]:
+        """(class name, xywh box) per object, sorted, to compare with what a loader found."""
+        return sorted((self.names[a["category_id"]], tuple(a["bbox"])) for a in self.annotations[image_id])
+
+
+def _expect(condition: bool, message: str) -> None:
+    """A failed comparison stops the check with what differed (no bare assert: it vanishes under -O)."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def _pixels(path: str, image: dict) -> None:
+    """The image file decodes to the size the dataset recorded."""
+    with Image.open(path) as decoded:
+        _expect(decoded.size == (image["width"], image["height"]), f"{path}: {decoded.size} px")
+
+
+def _close(found: list[tuple[str, tuple[float, ...]]], expected: list[tuple[str, tuple[float, ...]]]) -> bool:
+    """Same classes and boxes within 1e-3 px (normalised coordinates round-trip through floats)."""
+    return len(found) == len(expected) and all(
+        a == c and np.allclose(b, d, atol=1e-3) for (a, b), (c, d) in zip(found, expected, strict=True)
+    )
+
+
+def check_fiftyone(truth: Truth, exports: Path) -> list[str]:
+    """FiftyOne's COCO importer with its default options, on the polygon and the RLE export.
+
+    ``fo.Dataset.from_dir`` hands these same keyword arguments to this importer and stores
+    what it yields in MongoDB; the importer is run directly so that the check also works
+    where FiftyOne's database cannot start (its ``fiftyone-db`` wheel downloads mongod when
+    it is built, which fails offline).
+    """
+    import fiftyone.utils.coco as fouc
+
+    lines = []
+    for export in ("coco", "coco-rle"):
+        for label_types in (None, ["detections", "segmentations"]):
+            seen = set()
+            for split in SPLITS:
+                options = {} if label_types is None else {"label_types": label_types}
+                importer = fouc.COCODetectionDatasetImporter(
+                    data_path=str(exports / export / "images" / split),
+                    labels_path=str(exports / export / f"annotations/instances_{split}.json"),
+                    **options,
+                )
+                with importer:
+                    for path, metadata, labels in importer:
+                        seen.add(_fiftyone_sample(truth, path, metadata, labels))
+            _expect(seen == set(truth.images), f"{export}: images {sorted(seen)} of {sorted(truth.images)}")
+            objects = sum(len(a) for a in truth.annotations.values())
+            options = "default options" if label_types is None else f"label_types={label_types}"
+            lines.append(f"ok {export} ({options}): {len(seen)} images, {objects} boxes and masks equal")
+    return lines
+
+
+def _fiftyone_sample(truth: Truth, path: str, metadata, labels: dict) -> int:
+    """One imported sample checked against the dataset; returns its image id."""
+    image_id = int(Path(path).stem)
+    image = truth.images[image_id]
+    _pixels(path, image)
+    _expect((metadata.width, metadata.height) == (image["width"], image["height"]), f"{path}: metadata")
+    width, height = image["width"], image["height"]
+    for field in ("detections", "segmentations"):
+        scale = (width, height, width, height)  # FiftyOne's boxes are relative to the image
+        found = sorted((d.label, tuple(np.multiply(d.bounding_box, scale))) for d in labels[field].detections)
+        _expect(
+            _close(found, truth.objects(image_id)), f"{path} {field}: {found} != {truth.objects(image_id)}"
+        )
+    by_value = {a["instance_id"]: a for a in truth.annotations[image_id]}
+    for detection in labels["segmentations"].detections:
+        # FiftyOne keeps extra annotation keys as attributes: mask_value names the object.
+        annotation = by_value[detection["mask_value"]]
+        x, y, w, h = annotation["bbox"]
+        expected = truth.mask(image_id, annotation)[y : y + h, x : x + w]  # FiftyOne crops to the box
+        _expect(np.array_equal(detection.mask, expected), f"{path}: mask of object {detection['mask_value']}")
+    return image_id
+
+
+def check_datumaro(truth: Truth, exports: Path) -> list[str]:
+    """Datumaro's ``coco``, ``coco_instances`` and ``yolo`` importers, and whether it detects each layout."""
+    import datumaro as dm
+
+    lines = []
+    for export, fmt in (("coco", "coco"), ("coco", "coco_instances"), ("coco-rle", "coco"), ("yolo", "yolo")):
+        detected = dm.Dataset.detect(str(exports / export))
+        dataset = dm.Dataset.import_from(str(exports / export), fmt)
+        if fmt != "yolo":  # each object's polygons (one per piece) or RLE into one mask
+            dataset = dataset.transform("merge_instance_segments", include_polygons=True)
+        _expect(sorted(dataset.subsets()) == sorted(SPLITS), f"{export}: subsets {sorted(dataset.subsets())}")
+        labels = dataset.categories()[dm.AnnotationType.label]
+        seen = {_datumaro_item(truth, item, labels, masks=fmt != "yolo") for item in dataset}
+        _expect(seen == set(truth.images), f"{export}: images {sorted(seen)} of {sorted(truth.images)}")
+        what = "boxes" if fmt == "yolo" else "boxes and masks"
+        objects = sum(len(a) for a in truth.annotations.values())
+        lines.append(
+            f"ok {export} as {fmt} (detected: {detected}): {len(seen)} images, {objects} {what} equal"
+        )
+    # Datumaro's YOLO importers read box lines only (5 fields), not YOLO-seg polygons.
+    try:
+        dm.Dataset.import_from(str(exports / "yolo-seg"), "yolo")
+    except dm.components.errors.DatasetNotFoundError:
+        lines.append(f"n/a yolo-seg: Datumaro {dm.__version__}'s yolo importer reads box lines only")
+    else:
+        lines.append("?? yolo-seg as yolo: imported by this Datumaro; its polygons are not compared here")
+    return lines
+
+
+def _datumaro_item(truth: Truth, item, labels, *, masks: bool) -> int:
+    """One Datumaro item checked against the dataset; returns its image id."""
+    image_id = int(item.attributes.get("id", item.id))
+    _expect(image_id == int(item.id), f"{item.id}: COCO id {image_id} is not its file's index")
+    image = truth.images[image_id]
+    _pixels(item.media.path, image)
+    _expect(item.media.data.shape[:2] == (image["height"], image["width"]), f"{item.id}: pixels")
+    from datumaro import AnnotationType
+
+    boxes = [a for a in item.annotations if a.type == AnnotationType.bbox]
+    found = sorted((labels[a.label].name, tuple(a.get_bbox())) for a in boxes)
+    _expect(_close(found, truth.objects(image_id)), f"{item.id}: {found} != {truth.objects(image_id)}")
+    if not masks:
+        return image_id
+    segments = [a for a in item.annotations if a.type == AnnotationType.mask]
+    by_id = {a["id"]: a for a in truth.annotations[image_id]}
+    _expect(len(segments) == len(by_id), f"{item.id}: {len(segments)} masks for {len(by_id)} objects")
+    for segment in segments:
+        expected = truth.mask(image_id, by_id[segment.id])
+        _expect(
+            np.array_equal(segment.image.astype(bool), expected),
+            f"{item.id}: mask of annotation {segment.id}",
+        )
+    return image_id
+
+
+CHECKS: dict[str, Callable[[Truth, Path], list[str]]] = {
+    "fiftyone": check_fiftyone,
+    "datumaro": check_datumaro,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tool", choices=sorted(CHECKS))
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("exports", type=Path)
+    args = parser.parse_args()
+    try:
+        lines = CHECKS[args.tool](Truth(args.dataset), args.exports)
+    except AssertionError as error:
+        sys.exit(f"{args.tool}: FAIL {error}")
+    except Exception as error:  # the loader itself refused the export: that is the result to report
+        sys.exit(f"{args.tool}: FAIL the importer raised {type(error).__name__}: {error}")
+    for line in lines:
+        print(f"{args.tool}: {line}")
+
+
+if __name__ == "__main__":
+    main()
