@@ -2,13 +2,14 @@
 
 Run by ``scripts/check_loaders.sh`` inside a throwaway environment that has the client
 library but not simulacra (neither installs beside the project's pins: Datumaro wants
-older pandas and pillow, FiftyOne brings its own stack). So it needs only numpy, pillow
+pandas 2 and pillow 12, FiftyOne's botocore python-dateutil 2). So it needs only numpy, pillow
 and the client: the truth is read straight from the dataset folder, whose layout the
 README documents (``annotations/coco.json``, 16-bit ``masks/N_instance.png``).
 
 A tool passes when every image of every split arrives with readable pixels of the right
 size, the same image id, and every object with its class, its box and (where the format
-has one) its mask equal to the dataset's, pixel for pixel; it prints one line per check.
+has one) its mask equal to the dataset's, pixel for pixel, and when the README's snippet
+for it runs as written; it prints one line per check.
 
 Usage: python scripts/check_loaders.py {fiftyone,datumaro} DATASET EXPORTS
        (EXPORTS holds coco/, coco-rle/, yolo/ and yolo-seg/ from ``simulacra export``)
@@ -18,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 SPLITS = ("train", "val", "test")
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 class Truth:
@@ -98,7 +103,29 @@ def check_fiftyone(truth: Truth, exports: Path) -> list[str]:
             objects = sum(len(a) for a in truth.annotations.values())
             options = "default options" if label_types is None else f"label_types={label_types}"
             lines.append(f"ok {export} ({options}): {len(seen)} images, {objects} boxes and masks equal")
-    return lines
+    return [*lines, _fiftyone_database(exports / "coco")]
+
+
+def _fiftyone_database(export: Path) -> str:
+    """``fo.Dataset.from_dir`` itself where MongoDB can start; it cannot where fiftyone-db has no mongod."""
+    import fiftyone as fo
+    import fiftyone.core.service as service
+
+    try:
+        service.DatabaseService.find_mongod()
+    except service.ServiceExecutableNotFound:
+        return (
+            "n/a from_dir: no mongod (fiftyone-db fetches it when its wheel is built); importer run directly"
+        )
+    counts = []
+    for split in SPLITS:
+        dataset = fo.Dataset.from_dir(
+            dataset_type=fo.types.COCODetectionDataset,
+            data_path=str(export / "images" / split),
+            labels_path=str(export / f"annotations/instances_{split}.json"),
+        )
+        counts.append(len(dataset))
+    return f"ok from_dir: {sum(counts)} samples stored in MongoDB ({', '.join(map(str, counts))} by split)"
 
 
 def _fiftyone_sample(truth: Truth, path: str, metadata, labels: dict) -> int:
@@ -179,6 +206,23 @@ def _datumaro_item(truth: Truth, item, labels, *, masks: bool) -> int:
     return image_id
 
 
+def run_snippet(tool: str, dataset: Path, exports: Path) -> str:
+    """The README's snippet for ``tool``, run as written in a folder laid out as it assumes."""
+    section = README.read_text().split("## Use the dataset in ...", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    (snippet,) = [block for block in blocks if block.startswith(f"# needs: {tool}\n")]
+    with tempfile.TemporaryDirectory(prefix="readme-") as folder:
+        (Path(folder) / "dataset").symlink_to(dataset.resolve())
+        (Path(folder) / "exports").symlink_to(exports.resolve())
+        before = Path.cwd()
+        os.chdir(folder)
+        try:
+            exec(compile(snippet, f"README.md ({tool})", "exec"), {})
+        finally:
+            os.chdir(before)
+    return "ok README snippet"
+
+
 CHECKS: dict[str, Callable[[Truth, Path], list[str]]] = {
     "fiftyone": check_fiftyone,
     "datumaro": check_datumaro,
@@ -193,6 +237,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         lines = CHECKS[args.tool](Truth(args.dataset), args.exports)
+        lines.append(run_snippet(args.tool, args.dataset, args.exports))
     except AssertionError as error:
         sys.exit(f"{args.tool}: FAIL {error}")
     except Exception as error:  # the loader itself refused the export: that is the result to report
