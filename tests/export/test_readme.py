@@ -31,10 +31,10 @@ SNIPPETS = _snippets()
 
 @pytest.fixture(scope="module")
 def workspace(tiny_dataset, tmp_path_factory) -> Path:
-    """``dataset/`` and ``exports/{coco,yolo-seg,hf}`` as the snippets name them."""
+    """``dataset/`` and ``exports/{coco,yolo,yolo-seg,hf}`` as the snippets name them."""
     root = tmp_path_factory.mktemp("readme")
     (root / "dataset").symlink_to(tiny_dataset)
-    for fmt in ("coco", "yolo-seg", "hf"):
+    for fmt in ("coco", "yolo", "yolo-seg", "hf"):
         assert run(["export", str(root / "dataset"), "--format", fmt, "-o", str(root / "exports" / fmt)]) == 0
     return root
 
