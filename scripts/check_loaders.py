@@ -25,9 +25,16 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:  # each client library lies only in its own environment
+    from datumaro import DatasetItem, LabelCategories
+    from fiftyone.core.metadata import ImageMetadata
+
+Objects = list[tuple[str, tuple[float, ...]]]  # (class name, xywh box in pixels), sorted
 
 SPLITS = ("train", "val", "test")
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -51,7 +58,7 @@ class Truth:
         instances = np.array(Image.open(self._dataset / f"masks/{stem}_instance.png"))
         return instances == annotation["instance_id"]
 
-    def objects(self, image_id: int) -> list[tuple[str, tuple[float, ...]]]:
+    def objects(self, image_id: int) -> Objects:
         """(class name, xywh box) per object, sorted, to compare with what a loader found."""
         return sorted((self.names[a["category_id"]], tuple(a["bbox"])) for a in self.annotations[image_id])
 
@@ -68,7 +75,7 @@ def _pixels(path: str, image: dict) -> None:
         _expect(decoded.size == (image["width"], image["height"]), f"{path}: {decoded.size} px")
 
 
-def _close(found: list[tuple[str, tuple[float, ...]]], expected: list[tuple[str, tuple[float, ...]]]) -> bool:
+def _close(found: Objects, expected: Objects) -> bool:
     """Same classes and boxes within 1e-3 px (normalised coordinates round-trip through floats)."""
     return len(found) == len(expected) and all(
         a == c and np.allclose(b, d, atol=1e-3) for (a, b), (c, d) in zip(found, expected, strict=True)
@@ -128,7 +135,7 @@ def _fiftyone_database(export: Path) -> str:
     return f"ok from_dir: {sum(counts)} samples stored in MongoDB ({', '.join(map(str, counts))} by split)"
 
 
-def _fiftyone_sample(truth: Truth, path: str, metadata, labels: dict) -> int:
+def _fiftyone_sample(truth: Truth, path: str, metadata: ImageMetadata, labels: dict) -> int:
     """One imported sample checked against the dataset; returns its image id."""
     image_id = int(Path(path).stem)
     image = truth.images[image_id]
@@ -180,7 +187,7 @@ def check_datumaro(truth: Truth, exports: Path) -> list[str]:
     return lines
 
 
-def _datumaro_item(truth: Truth, item, labels, *, masks: bool) -> int:
+def _datumaro_item(truth: Truth, item: DatasetItem, labels: LabelCategories, *, masks: bool) -> int:
     """One Datumaro item checked against the dataset; returns its image id."""
     image_id = int(item.attributes.get("id", item.id))
     _expect(image_id == int(item.id), f"{item.id}: COCO id {image_id} is not its file's index")
