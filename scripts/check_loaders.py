@@ -23,7 +23,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,7 +82,7 @@ def _close(found: Objects, expected: Objects) -> bool:
     )
 
 
-def check_fiftyone(truth: Truth, exports: Path) -> list[str]:
+def check_fiftyone(truth: Truth, exports: Path) -> Iterator[str]:
     """FiftyOne's COCO importer with its default options, on the polygon and the RLE export.
 
     ``fo.Dataset.from_dir`` hands these same keyword arguments to this importer and stores
@@ -92,7 +92,6 @@ def check_fiftyone(truth: Truth, exports: Path) -> list[str]:
     """
     import fiftyone.utils.coco as fouc
 
-    lines = []
     for export in ("coco", "coco-rle"):
         for label_types in (None, ["detections", "segmentations"]):
             seen = set()
@@ -109,8 +108,8 @@ def check_fiftyone(truth: Truth, exports: Path) -> list[str]:
             _expect(seen == set(truth.images), f"{export}: images {sorted(seen)} of {sorted(truth.images)}")
             objects = sum(len(a) for a in truth.annotations.values())
             options = "default options" if label_types is None else f"label_types={label_types}"
-            lines.append(f"ok {export} ({options}): {len(seen)} images, {objects} boxes and masks equal")
-    return [*lines, _fiftyone_database(exports / "coco")]
+            yield f"ok {export} ({options}): {len(seen)} images, {objects} boxes and masks equal"
+    yield _fiftyone_database(exports / "coco")
 
 
 def _fiftyone_database(export: Path) -> str:
@@ -158,11 +157,10 @@ def _fiftyone_sample(truth: Truth, path: str, metadata: ImageMetadata, labels: d
     return image_id
 
 
-def check_datumaro(truth: Truth, exports: Path) -> list[str]:
+def check_datumaro(truth: Truth, exports: Path) -> Iterator[str]:
     """Datumaro's ``coco``, ``coco_instances`` and ``yolo`` importers, and whether it detects each layout."""
     import datumaro as dm
 
-    lines = []
     for export, fmt in (("coco", "coco"), ("coco", "coco_instances"), ("coco-rle", "coco"), ("yolo", "yolo")):
         detected = dm.Dataset.detect(str(exports / export))
         dataset = dm.Dataset.import_from(str(exports / export), fmt)
@@ -174,28 +172,25 @@ def check_datumaro(truth: Truth, exports: Path) -> list[str]:
         _expect(seen == set(truth.images), f"{export}: images {sorted(seen)} of {sorted(truth.images)}")
         what = "boxes" if fmt == "yolo" else "boxes and masks"
         objects = sum(len(a) for a in truth.annotations.values())
-        lines.append(
-            f"ok {export} as {fmt} (detected: {detected}): {len(seen)} images, {objects} {what} equal"
-        )
+        yield f"ok {export} as {fmt} (detected: {detected}): {len(seen)} images, {objects} {what} equal"
     # Datumaro's YOLO importers read box lines only (5 fields), not YOLO-seg polygons.
     try:
         dm.Dataset.import_from(str(exports / "yolo-seg"), "yolo")
     except dm.components.errors.DatasetNotFoundError:
-        lines.append(f"n/a yolo-seg: Datumaro {dm.__version__}'s yolo importer reads box lines only")
+        yield f"n/a yolo-seg: Datumaro {dm.__version__}'s yolo importer reads box lines only"
     else:
-        lines.append("?? yolo-seg as yolo: imported by this Datumaro; its polygons are not compared here")
-    return lines
+        yield "?? yolo-seg as yolo: imported by this Datumaro; its polygons are not compared here"
 
 
 def _datumaro_item(truth: Truth, item: DatasetItem, labels: LabelCategories, *, masks: bool) -> int:
     """One Datumaro item checked against the dataset; returns its image id."""
+    from datumaro import AnnotationType
+
     image_id = int(item.attributes.get("id", item.id))
     _expect(image_id == int(item.id), f"{item.id}: COCO id {image_id} is not its file's index")
     image = truth.images[image_id]
     _pixels(item.media.path, image)
     _expect(item.media.data.shape[:2] == (image["height"], image["width"]), f"{item.id}: pixels")
-    from datumaro import AnnotationType
-
     boxes = [a for a in item.annotations if a.type == AnnotationType.bbox]
     found = sorted((labels[a.label].name, tuple(a.get_bbox())) for a in boxes)
     _expect(_close(found, truth.objects(image_id)), f"{item.id}: {found} != {truth.objects(image_id)}")
@@ -230,7 +225,7 @@ def run_snippet(tool: str, dataset: Path, exports: Path) -> str:
     return "ok README snippet"
 
 
-CHECKS: dict[str, Callable[[Truth, Path], list[str]]] = {
+CHECKS: dict[str, Callable[[Truth, Path], Iterator[str]]] = {
     "fiftyone": check_fiftyone,
     "datumaro": check_datumaro,
 }
@@ -243,14 +238,15 @@ def main() -> None:
     parser.add_argument("exports", type=Path)
     args = parser.parse_args()
     try:
-        lines = CHECKS[args.tool](Truth(args.dataset), args.exports)
-        lines.append(run_snippet(args.tool, args.dataset, args.exports))
+        for line in CHECKS[args.tool](Truth(args.dataset), args.exports):
+            print(f"{args.tool}: {line}", flush=True)
+        print(f"{args.tool}: {run_snippet(args.tool, args.dataset, args.exports)}")
     except AssertionError as error:
-        sys.exit(f"{args.tool}: FAIL {error}")
+        print(f"{args.tool}: FAIL {error}")
+        sys.exit(1)
     except Exception as error:  # the loader itself refused the export: that is the result to report
-        sys.exit(f"{args.tool}: FAIL the importer raised {type(error).__name__}: {error}")
-    for line in lines:
-        print(f"{args.tool}: {line}")
+        print(f"{args.tool}: FAIL {type(error).__name__} from the loader: {error}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
