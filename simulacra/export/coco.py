@@ -4,8 +4,9 @@
 OUT/images/<split>/000003.png
 OUT/annotations/instances_<split>.json   file_name "000003.png", relative to images/<split>/
 ```
-This is the layout of COCO itself, which Datumaro, FiftyOne and Detectron2 find on their
-own and torchvision's ``CocoDetection(root="OUT/images/train", annFile=...)`` reads as-is.
+This is the layout of COCO itself: Datumaro's ``import_from(OUT, "coco")`` finds the splits
+on its own, FiftyOne's importer and torchvision's ``CocoDetection`` take the images folder
+and the JSON (``data_path``/``labels_path``, ``root``/``annFile``) and read them as-is.
 Image ids, annotation ids and category ids are the dataset's own (image id = image index,
 so ``rerender --id`` takes it). The project's annotation key ``instance_id`` becomes
 ``mask_value`` (its value in the dataset's ``masks/*_instance.png``): FiftyOne's COCO

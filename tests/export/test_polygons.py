@@ -55,3 +55,14 @@ def test_a_pixel_centre_tracer_would_fail_this_check():
     contours, _ = cv2.findContours(square, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     traced = [contour.ravel().astype(float).tolist() for contour in contours]
     assert _rasterised(traced, square.shape).sum() < square.sum()
+
+
+@settings(max_examples=200, deadline=None)
+@given(masks)
+def test_every_polygon_is_three_points_or_more_inside_the_image(mask):
+    """Datumaro refuses a polygon under 3 points; pycocotools reads a 4-value one as a box."""
+    height, width = mask.shape
+    for polygon in [*mask_polygons(mask), joined_polygon(mask).ravel().tolist()]:
+        points = np.array(polygon).reshape(-1, 2)
+        assert len(np.unique(points, axis=0)) >= 3
+        assert (points >= 0).all() and (points <= (width, height)).all()
