@@ -30,7 +30,6 @@ import argparse
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from baseline_tree import run_baseline
 
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, write_demo_references
 from simulacra.audit.auditor import describe
@@ -371,38 +371,15 @@ def _first(folder: Path, count: int, dest: Path) -> Path:
 
 def _baseline(refs: Path, queries: Path) -> dict[str, float]:
     """Today's flat index (the release before the two-stage index, from git) on ``refs``."""
-    import json
-    import subprocess
-
     with tempfile.TemporaryDirectory(prefix="leakage-bench-baseline-") as tmp:
-        root = Path(tmp)
-        archive = subprocess.run(
-            ["git", "archive", BASELINE_COMMIT, "audit", "simulacra/errors.py"],
-            check=True,
-            capture_output=True,
-            cwd=Path(__file__).resolve().parent.parent,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-        (root / "audit").rename(root / "simulacra" / "audit")
-        (root / "simulacra" / "__init__.py").write_text("")
-        script = BASELINE_SCRIPT.format(root=tmp, refs=str(refs), queries=str(queries))
-        env = {**os.environ, "PYTHONPATH": tmp}
-        done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp
-        )
-        if done.returncode:
-            raise SystemExit(f"baseline failed:\n{done.stderr[-2000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        script = BASELINE_SCRIPT.format(refs=str(refs), queries=str(queries))
+        return run_baseline(BASELINE_COMMIT, Path(tmp), script)
 
 
 BASELINE_COMMIT = "6460621"  # main before the two-stage index
 BASELINE_SCRIPT = """
-import json, sys, time
+import json, time
 from pathlib import Path
-# The editable install's finder would import today's code; the baseline is the old tree.
-sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
-import simulacra.audit as audit
-assert audit.__file__.startswith({root!r}), audit.__file__
 from simulacra.audit import Auditor, ReferenceIndex, read_image
 start = time.perf_counter()
 index = ReferenceIndex.build({refs!r})
