@@ -11,7 +11,7 @@ from pathlib import Path
 
 from simulacra.assets_manifest.records import Manifest, load_manifest
 
-LIBRARY_VERSION = "3"  # 3: built-in HDRIs
+LIBRARY_VERSION = "4"  # 3: built-in HDRIs; 4: shape generators
 
 
 def build_library(root: Path) -> Manifest:
