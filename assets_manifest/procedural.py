@@ -307,7 +307,7 @@ def _shape_records(root: Path) -> list[AssetRecord]:
     """One record per shape generator, its file the generator at the middle of its ranges.
 
     They draw nothing from the library's generator, so every earlier file keeps its bytes;
-    scenes draw new shapes from them only with ``objects.shapes: generated``.
+    scenes draw new shapes from them only with ``objects.meshes: generated``.
     """
     (root / "shapes").mkdir(exist_ok=True)
     records = []

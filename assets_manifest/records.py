@@ -83,7 +83,7 @@ class Screening(_Frozen):
 class GeneratorRef(_Frozen):
     """How a procedural mesh was made: the generator, its version, and the values of this file.
 
-    With ``objects.shapes: generated`` the generator draws new values for every object
+    With ``objects.meshes: generated`` the generator draws new values for every object
     (recorded in the scene graph); the file is the generator at the middle of its ranges.
     """
 
