@@ -26,6 +26,11 @@ def library_home() -> Path:
     return Path(os.environ.get("SIMULACRA_HOME") or Path.home() / ".cache" / "simulacra")
 
 
+def shape_cache_home() -> Path:
+    """Where generated meshes are cached (one PLY per shape), beside the library; see ``MeshCache``."""
+    return library_home() / "shapes"
+
+
 def builtin_manifest() -> Manifest:
     """The built-in library's manifest, generating the library on first use."""
     root = library_home() / f"library-v{LIBRARY_VERSION}"

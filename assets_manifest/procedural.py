@@ -16,7 +16,7 @@ import numpy as np
 import trimesh
 
 from simulacra.assets_manifest.records import AssetRecord, GeneratorRef, Manifest, sha256_of
-from simulacra.assets_manifest.shapes import GENERATOR_VERSION, build_shape, mesh_bounds, obj_text
+from simulacra.assets_manifest.shapes import GENERATOR_VERSION, build_shape, mesh_bounds, shape_ply
 from simulacra.randomize.shapes import SHAPES, drawn_shape_fields, middle_shape
 
 _LIBRARY_SEED = 20261126
@@ -313,12 +313,18 @@ def _shape_records(root: Path) -> list[AssetRecord]:
     records = []
     for name, model in SHAPES.items():
         shape = middle_shape(name)
-        mesh = build_shape(shape)
-        relative = f"shapes/shape_{name}.obj"
-        (root / relative).write_text(obj_text(mesh))
+        relative = f"shapes/shape_{name}.ply"
+        (root / relative).write_bytes(shape_ply(shape))
         values = {field: getattr(shape, field) for field in drawn_shape_fields(model)}
         generator = GeneratorRef(name=name, version=GENERATOR_VERSION, parameters=values)
         records.append(
-            _record(root, relative, kind="mesh", category=name, bounds=mesh_bounds(mesh), generator=generator)
+            _record(
+                root,
+                relative,
+                kind="mesh",
+                category=name,
+                bounds=mesh_bounds(build_shape(shape)),
+                generator=generator,
+            )
         )
     return records

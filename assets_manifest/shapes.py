@@ -29,8 +29,6 @@ UV_TILE = 0.1  # metres of surface per texture repeat
 _SECTIONS = 48
 _FILLET_POINTS = 4
 _BOX_STEPS = 4
-# Z-up (Blender) to the Y-up convention of OBJ files, which Blender's importer turns back.
-_TO_OBJ_AXES = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,8 @@ def _part(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> _Part:
         np.add.at(sums, same[faces[:, corner]], weighted)
     normals = sums[same]
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-    return _Part(vertices, faces, uv, normals)
+    used, faces = np.unique(faces, return_inverse=True)  # vertices only dropped triangles used go too
+    return _Part(vertices[used], faces.reshape(-1, 3), uv[used], normals[used])
 
 
 def _rotation(axis: tuple[float, float, float], degrees: float) -> np.ndarray:
@@ -390,17 +389,15 @@ def shape_bounds(shape: params.ShapeParams) -> Bounds:
     return mesh_bounds(build_shape(shape))
 
 
-def obj_text(mesh: trimesh.Trimesh) -> str:
-    """The mesh as a self-contained Y-up OBJ (vertices, UVs, normals; no material library)."""
-    turned = trimesh.Trimesh(
-        vertices=mesh.vertices @ _TO_OBJ_AXES.T, faces=mesh.faces, visual=mesh.visual, process=False
-    )
-    turned.vertex_normals = mesh.vertex_normals @ _TO_OBJ_AXES.T
-    text, _ = trimesh.exchange.obj.export_obj(
-        turned, include_normals=True, include_texture=True, return_texture=True
-    )
-    # The UVs are for procedural and pack materials: no image or .mtl comes with the file.
-    return "".join(line + "\n" for line in text.splitlines() if not line.startswith(("mtllib", "usemtl")))
+def shape_ply(shape: params.ShapeParams) -> bytes:
+    """The mesh of ``shape`` as binary PLY: z up like the library's other meshes, normals, UVs (``s``, ``t``).
+
+    Blender's PLY importer reads all three and turns no axes, and trimesh (the manifest's
+    checks) reads the file in the same frame, so recorded bounds are the rendered ones.
+    Built and written in one step: trimesh keeps set normals in a cache that other
+    queries may clear.
+    """
+    return build_shape(shape).export(file_type="ply")
 
 
 def shape_key(shape: params.ShapeParams) -> str:
@@ -409,7 +406,7 @@ def shape_key(shape: params.ShapeParams) -> str:
 
 
 class MeshCache:
-    """Generated meshes on disk, one OBJ per (generator version, parameters), built at first use.
+    """Generated meshes on disk, one PLY per (generator version, parameters), built at first use.
 
     Writes go to a temporary file renamed into place, so workers building the same mesh
     at once both end with one whole file, and a killed worker leaves no half mesh.
@@ -420,15 +417,15 @@ class MeshCache:
         self.built = 0  # meshes this cache object built (the rest were found on disk)
 
     def path(self, shape: params.ShapeParams) -> Path:
-        """The OBJ of ``shape``, built and written if no worker has built it yet."""
-        path = self.root / shape.generator / f"{shape_key(shape)}.obj"
+        """The PLY of ``shape``, built and written if no worker has built it yet."""
+        path = self.root / shape.generator / f"{shape_key(shape)}.ply"
         if path.is_file():
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
         try:
-            with os.fdopen(handle, "w") as out:
-                out.write(obj_text(build_shape(shape)))
+            with os.fdopen(handle, "wb") as out:
+                out.write(shape_ply(shape))
             os.replace(partial, path)
         finally:
             Path(partial).unlink(missing_ok=True)
