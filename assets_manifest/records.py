@@ -47,6 +47,13 @@ UNKNOWN_LICENSE = "NOASSERTION"
 MANIFEST_FILE = "manifest.json"
 
 
+def known_license(value: str) -> str:
+    """``value`` if it is an SPDX id the manifest accepts; otherwise ValueError listing them."""
+    if value not in KNOWN_LICENSES:
+        raise ValueError(f"unknown license {value!r}; expected one of {', '.join(sorted(KNOWN_LICENSES))}")
+    return value
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -127,10 +134,7 @@ class AssetRecord(_Frozen):
     @field_validator("license")
     @classmethod
     def _known_license(cls, value: str) -> str:
-        if value not in KNOWN_LICENSES:
-            known = ", ".join(sorted(KNOWN_LICENSES))
-            raise ValueError(f"unknown license {value!r}; expected one of {known}")
-        return value
+        return known_license(value)
 
     @field_validator("bounds")
     @classmethod
