@@ -290,7 +290,8 @@ def middle_shape(name: str) -> ShapeParams:
 
 def describe_shapes() -> str:
     """One line per generator and what it draws: the text ``simulacra schema scene`` shows."""
-    lines = []
+    low, high = _span(_Shape, "bevel").low, _span(_Shape, "bevel").high
+    lines = [f"every generator first draws bevel [{low:g}, {high:g}] (edge rounding, metres)"]
     for name, model in SHAPES.items():
         fields = ", ".join(
             f"{field} {_span(model, field).describe()}" for field in drawn_shape_fields(model)[1:]
