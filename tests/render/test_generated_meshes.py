@@ -7,9 +7,10 @@ import json
 import cv2
 import numpy as np
 import pytest
+import trimesh
 
 from simulacra.assets_manifest.library import shape_cache_home
-from simulacra.assets_manifest.shapes import shape_key
+from simulacra.assets_manifest.shapes import shape_bounds, shape_key
 from simulacra.cli import run
 from simulacra.scenes import SceneGraph
 
@@ -83,3 +84,19 @@ def test_meshes_are_cached_by_shape_and_the_rerender_matches(twice):
     for name in ("000000.png", "000001.png"):
         a, b = (cv2.imread(str(out / "images" / name)) for out in (first, second))
         assert np.array_equal(a, b)
+
+
+def test_bop_models_are_the_drawn_shapes(twice, tmp_path):
+    """A BOP export has one model per drawn shape (not one per generator record), each its shape's size."""
+    (first, _), _ = twice
+    assert (
+        run(["export", str(first), "--format", "bop", "-o", str(tmp_path / "bop"), "--split", "train=1"]) == 0
+    )
+    source = json.loads((tmp_path / "bop" / "models" / "models_source.json").read_text())
+    nodes = [node for graph in _graphs(first) for node in graph.objects]
+    assert len(source) == len({(node.generated, node.scale) for node in nodes})
+    for number, entry in source.items():
+        node = next(n for n in nodes if n.generated.model_dump(mode="json") == entry["generated"])
+        model = trimesh.load(tmp_path / "bop" / "models" / f"obj_{int(number):06d}.ply", process=False)
+        (_, _, _), (_, _, top) = shape_bounds(node.generated)
+        assert model.bounds[1][2] == pytest.approx(top * entry["scale"] * 1000, rel=1e-4)
