@@ -14,14 +14,14 @@ import math
 import numpy as np
 
 from simulacra.assets_manifest import AssetRecord, Manifest
-from simulacra.errors import AssetError, SpecError
+from simulacra.errors import AssetError
 from simulacra.randomize import Material, derive_seed, random_rotation_deg, sample_material, uniform
 from simulacra.randomize.distractors import Disc, place_clear_of
 from simulacra.randomize.shapes import ShapeParams
 from simulacra.scenes.environment import Support
 from simulacra.scenes.graph import DistractorNode, ObjectNode, PackMaterialNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
-from simulacra.scenes.shapes import draw_shape, drawable_meshes, node_bounds
+from simulacra.scenes.shapes import category_meshes, draw_shape, node_bounds
 from simulacra.scenes.spec import DistractorsSpec
 
 _DISTRACTOR_STREAM = 0xD157 << 20  # far above any camera redraw number and the other streams
@@ -33,14 +33,11 @@ Item = AssetRecord | str  # a manifest mesh or a primitive shape name
 
 def distractor_pool(spec: DistractorsSpec, manifest: Manifest, exclude: frozenset[str]) -> list[Item]:
     """Meshes of ``spec.categories`` (after exclusions), then the primitive shapes."""
-    meshes = drawable_meshes(manifest, spec.meshes)
-    known = {r.category for r in meshes}
-    for index, category in enumerate(spec.categories):
-        if category not in known:
-            raise SpecError(
-                f"distractors.categories[{index}]: no mesh of category {category!r} in the manifest"
-            )
-    pool: list[Item] = [r for r in meshes if r.category in spec.categories and r.id not in exclude]
+    if spec.categories:
+        meshes = category_meshes(manifest, spec.meshes, spec.categories, field="distractors")
+    else:
+        meshes = []  # no categories: primitives only (not every mesh, as for objects)
+    pool: list[Item] = [r for r in meshes if r.id not in exclude]
     pool += list(spec.shapes)
     if not pool:
         raise AssetError("no distractor is left to sample: every mesh was excluded and no shapes are given")

@@ -39,7 +39,7 @@ from simulacra.scenes.graph import ObjectNode, PackMaterialNode, PosterNode, Sce
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.privacy import plan_privacy
 from simulacra.scenes.room import resolve_room
-from simulacra.scenes.shapes import draw_shape, drawable_meshes
+from simulacra.scenes.shapes import category_meshes, draw_shape
 from simulacra.scenes.spec import SceneSpec
 
 _SURFACE_THICKNESS = 0.04
@@ -48,13 +48,8 @@ _SCENE_STREAM = 0x5CE7E << 20  # tags the scene seed of multi-view specs, apart 
 
 
 def _mesh_pool(spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> list[AssetRecord]:
-    meshes = drawable_meshes(manifest, spec.objects.meshes)
-    known = {r.category for r in meshes}
-    for index, category in enumerate(spec.objects.categories):
-        if category not in known:
-            raise SpecError(f"objects.categories[{index}]: no mesh of category {category!r} in the manifest")
-    wanted = set(spec.objects.categories) or known
-    pool = [r for r in meshes if r.category in wanted and r.id not in exclude]
+    meshes = category_meshes(manifest, spec.objects.meshes, spec.objects.categories, field="objects")
+    pool = [r for r in meshes if r.id not in exclude]
     if not pool:
         raise AssetError("no mesh asset is left to sample: every candidate was excluded or filtered out")
     return pool

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from simulacra.assets_manifest import AssetRecord, Manifest
-from simulacra.errors import AssetError
+from simulacra.errors import AssetError, SpecError
 from simulacra.randomize.shapes import SHAPES, ShapeParams, sample_shape
 
 MeshMode = Literal["fixed", "generated"]
@@ -33,6 +33,28 @@ def drawable_meshes(manifest: Manifest, mode: MeshMode) -> list[AssetRecord]:
         return [r for r in meshes if r.generator is None]
     generated = {r.category for r in meshes if r.generator is not None}
     return [r for r in meshes if r.generator is not None or r.category not in generated]
+
+
+def category_meshes(
+    manifest: Manifest, mode: MeshMode, categories: tuple[str, ...], *, field: str
+) -> list[AssetRecord]:
+    """The meshes of ``categories`` (all when empty) a role may draw; SpecError names a category none has.
+
+    ``field`` is the role's YAML path (``objects``); a category only a generator provides,
+    asked for in fixed mode, is told how to opt in.
+    """
+    meshes = drawable_meshes(manifest, mode)
+    known = {r.category for r in meshes}
+    for index, category in enumerate(categories):
+        if category in known:
+            continue
+        if category in {r.category for r in drawable_meshes(manifest, "generated")}:
+            raise SpecError(
+                f"{field}.categories[{index}]: {category!r} has only a shape generator; "
+                f"set {field}.meshes: generated"
+            )
+        raise SpecError(f"{field}.categories[{index}]: no mesh of category {category!r} in the manifest")
+    return [r for r in meshes if r.category in (set(categories) or known)]
 
 
 def draw_shape(record: AssetRecord, *, rng: np.random.Generator) -> tuple[AssetRecord, ShapeParams | None]:

@@ -89,3 +89,12 @@ def test_unknown_mesh_mode_is_one_line(tmp_path, capsys):
     spec.write_text("name: bad\nobjects:\n  meshes: generate\n")
     assert run(["generate", str(spec), "-n", "1", "-o", str(tmp_path / "out")]) == 2
     assert "objects.meshes" in only_error_line(capsys)
+
+
+def test_a_generator_only_category_in_fixed_mode_says_how_to_opt_in(tmp_path, capsys):
+    """Asking for a category only a generator provides, without the opt-in, names the field to set."""
+    spec = tmp_path / "fixed.yaml"
+    spec.write_text("name: fixed\nobjects:\n  categories: [mug, bucket]\n")
+    assert run(["generate", str(spec), "-n", "1", "-o", str(tmp_path / "out")]) == 2
+    line = only_error_line(capsys)
+    assert "objects.categories[1]: 'bucket' has only a shape generator; set objects.meshes: generated" in line
