@@ -77,7 +77,9 @@ def draw_shape(record: AssetRecord, *, rng: np.random.Generator) -> tuple[AssetR
     return record.model_copy(update={"bounds": shape_bounds(shape)}), shape
 
 
-def node_bounds(record: AssetRecord, generated: ShapeParams | None):
+def node_bounds(
+    record: AssetRecord, generated: ShapeParams | None
+) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
     """The bounds an object node was placed by: its drawn shape's, else its record's."""
     if generated is None:
         return record.bounds

@@ -20,7 +20,9 @@ def _spec(**objects):
 def test_fixed_is_the_default_and_dumps_as_before():
     """A spec that does not opt in has no ``meshes`` key in its dump (its hash is unchanged)."""
     assert "meshes" not in load_spec("tabletop").model_dump(mode="json")["objects"]
-    assert _spec(meshes="generated").model_dump(mode="json")["objects"]["meshes"] == "generated"
+    generated = _spec(meshes="generated")
+    assert generated.model_dump(mode="json")["objects"]["meshes"] == "generated"
+    assert spec_from_dict(generated.model_dump(mode="json"), source="again") == generated  # round trip
 
 
 def test_fixed_scenes_draw_only_mesh_files():
