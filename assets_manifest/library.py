@@ -11,7 +11,7 @@ from pathlib import Path
 
 from simulacra.assets_manifest.records import Manifest, load_manifest
 
-LIBRARY_VERSION = "3"  # 3: built-in HDRIs
+LIBRARY_VERSION = "4"  # 3: built-in HDRIs; 4: shape generators
 
 
 def build_library(root: Path) -> Manifest:
@@ -24,6 +24,11 @@ def build_library(root: Path) -> Manifest:
 def library_home() -> Path:
     """Where generated data is cached: ``$SIMULACRA_HOME`` or ``~/.cache/simulacra``."""
     return Path(os.environ.get("SIMULACRA_HOME") or Path.home() / ".cache" / "simulacra")
+
+
+def shape_cache_home() -> Path:
+    """Where generated meshes are cached (one PLY per shape), beside the library; see ``MeshCache``."""
+    return library_home() / "shapes"
 
 
 def builtin_manifest() -> Manifest:

@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 import trimesh
 
-from simulacra.assets_manifest.records import AssetRecord, Manifest, sha256_of
+from simulacra.assets_manifest.records import AssetRecord, GeneratorRef, Manifest, sha256_of
+from simulacra.assets_manifest.shapes import GENERATOR_VERSION, build_shape, mesh_bounds, shape_ply
+from simulacra.randomize.shapes import SHAPES, drawn_shape_fields, middle_shape
 
 _LIBRARY_SEED = 20261126
 _VARIANTS_PER_CATEGORY = 3
@@ -247,11 +249,6 @@ SKY_HDRIS: dict[str, tuple] = {
 }
 
 
-def _mesh_bounds(mesh: trimesh.Trimesh) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    low, high = (tuple(round(float(v), 6) for v in corner) for corner in mesh.bounds)
-    return low, high  # type: ignore[return-value]
-
-
 def _rest_on_ground(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     """Center the mesh on the z axis with its lowest point at z = 0."""
     low, high = mesh.bounds
@@ -283,7 +280,7 @@ def build_library(root: Path) -> Manifest:
             mesh = _rest_on_ground(make(rng))
             relative = f"meshes/{category}_{variant}.ply"
             mesh.export(root / relative)
-            records.append(_record(root, relative, kind="mesh", category=category, bounds=_mesh_bounds(mesh)))
+            records.append(_record(root, relative, kind="mesh", category=category, bounds=mesh_bounds(mesh)))
     for variant in range(3):
         relative = f"textures/poster_art_{variant}.png"
         cv2.imwrite(str(root / relative), _poster_art(rng))
@@ -300,6 +297,34 @@ def build_library(root: Path) -> Manifest:
         relative = f"hdri/{name}.hdr"
         cv2.imwrite(str(root / relative), _sky_hdri(*params)[..., ::-1])  # OpenCV writes BGR
         records.append(_record(root, relative, kind="hdri"))
+    records += _shape_records(root)
     manifest = Manifest(root=root, assets=tuple(records))
     manifest.save()
     return manifest
+
+
+def _shape_records(root: Path) -> list[AssetRecord]:
+    """One record per shape generator, its file the generator at the middle of its ranges.
+
+    They draw nothing from the library's generator, so every earlier file keeps its bytes;
+    scenes draw new shapes from them only with ``objects.meshes: generated``.
+    """
+    (root / "shapes").mkdir(exist_ok=True)
+    records = []
+    for name, model in SHAPES.items():
+        shape = middle_shape(name)
+        relative = f"shapes/shape_{name}.ply"
+        (root / relative).write_bytes(shape_ply(shape))
+        values = {field: getattr(shape, field) for field in drawn_shape_fields(model)}
+        generator = GeneratorRef(name=name, version=GENERATOR_VERSION, parameters=values)
+        records.append(
+            _record(
+                root,
+                relative,
+                kind="mesh",
+                category=name,
+                bounds=mesh_bounds(build_shape(shape)),
+                generator=generator,
+            )
+        )
+    return records

@@ -47,6 +47,13 @@ UNKNOWN_LICENSE = "NOASSERTION"
 MANIFEST_FILE = "manifest.json"
 
 
+def known_license(value: str) -> str:
+    """``value`` if it is an SPDX id the manifest accepts; otherwise ValueError listing them."""
+    if value not in KNOWN_LICENSES:
+        raise ValueError(f"unknown license {value!r}; expected one of {', '.join(sorted(KNOWN_LICENSES))}")
+    return value
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,6 +87,18 @@ class Screening(_Frozen):
         return self.faces > 0 and self.review is None
 
 
+class GeneratorRef(_Frozen):
+    """How a procedural mesh was made: the generator, its version, and the values of this file.
+
+    With ``objects.meshes: generated`` the generator draws new values for every object
+    (recorded in the scene graph); the file is the generator at the middle of its ranges.
+    """
+
+    name: str
+    version: int = Field(ge=1)
+    parameters: dict[str, float]
+
+
 class AssetRecord(_Frozen):
     """One asset file: identity, content hash, and the governance facts about it."""
 
@@ -109,14 +128,13 @@ class AssetRecord(_Frozen):
     map: MapRole | None = None
     # Names of text blocks embedded in a .blend (never run; listed for the reviewer).
     embedded_scripts: tuple[str, ...] = ()
+    # Procedural meshes: the generator that made the file (its provenance, beside ``procedural``).
+    generator: GeneratorRef | None = None
 
     @field_validator("license")
     @classmethod
     def _known_license(cls, value: str) -> str:
-        if value not in KNOWN_LICENSES:
-            known = ", ".join(sorted(KNOWN_LICENSES))
-            raise ValueError(f"unknown license {value!r}; expected one of {known}")
-        return value
+        return known_license(value)
 
     @field_validator("bounds")
     @classmethod
@@ -158,8 +176,15 @@ class Manifest(BaseModel):
         return tuple(record for record in self.assets if record.kind == kind)
 
     def categories(self) -> tuple[str, ...]:
-        """Sorted labeled-object categories; their order fixes COCO category ids."""
-        return tuple(sorted({r.category for r in self.assets if r.kind == "mesh" and r.category}))
+        """Labeled-object categories; their order fixes COCO category ids.
+
+        Categories of mesh files come first, sorted; those only a generator provides follow,
+        sorted, so adding generators to a manifest keeps every existing category's id.
+        """
+        meshes = [r for r in self.assets if r.kind == "mesh" and r.category]
+        files = sorted({r.category for r in meshes if r.generator is None})
+        generated = sorted({r.category for r in meshes} - set(files))
+        return (*files, *generated)  # type: ignore[return-value]
 
     def file_of(self, record: AssetRecord) -> Path:
         """The asset's file, resolved and confined to the root (symlinks included)."""

@@ -58,7 +58,8 @@ def _surface_material(
     }
     if pack.color.id in treated:  # only the colour map shows an image; the others are data
         maps["color"] = _texture_image(files, pack.color, treated)
-    return bproc.types.Material(textured_material(name, spec, maps))
+    uv = getattr(node, "generated", None) is not None  # generated meshes carry UVs in metres
+    return bproc.types.Material(textured_material(name, spec, maps, uv=uv))
 
 
 def _asset_path(files: VerifiedFiles, ref: AssetRef) -> str:
@@ -161,7 +162,7 @@ def _add_surface(
 
 def _add_object(bproc: ModuleType, node: ObjectNode, files: VerifiedFiles, treated: Treated) -> str:
     """A labeled object: its mesh placed, scaled and dressed; returns its name."""
-    mesh = _load_mesh(bproc, _asset_path(files, node.asset))
+    mesh = _load_mesh(bproc, str(files.mesh(node.asset.id, node.asset.sha256, node.generated)))
     name = f"instance_{node.instance_id}"
     mesh.set_name(name)
     mesh.set_location(list(node.location))
@@ -194,7 +195,7 @@ def _add_distractor(
 ) -> None:
     name = f"distractor_{index}"
     if clutter.asset is not None:
-        piece = _load_mesh(bproc, _asset_path(files, clutter.asset))
+        piece = _load_mesh(bproc, str(files.mesh(clutter.asset.id, clutter.asset.sha256, clutter.generated)))
     else:
         piece = bproc.object.create_primitive(clutter.shape.upper())  # type: ignore[union-attr]
     piece.set_name(name)

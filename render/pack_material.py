@@ -5,6 +5,8 @@ box projection on the object's generated coordinates (its bounding box, 0..1 per
 no UVs are needed to show a texture. A tangent-space normal map still needs tangents,
 which Cycles derives from a UV map; a mesh without one gets a UV layer that repeats the
 box projection's axes, so the normal map's tangent frame matches how it is sampled.
+Generated meshes carry UVs in metres (seams split), so their maps are sampled by UV:
+one texture scale on every object, whatever its size, and tangents that match.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from simulacra.randomize import Material
 BOX_BLEND = 0.2  # soft seams between the box projection's faces
 
 
-def textured_material(name: str, spec: Material, maps: dict[str, object]) -> object:
+def textured_material(name: str, spec: Material, maps: dict[str, object], *, uv: bool = False) -> object:
     """A new ``bpy.types.Material`` named ``name`` using the images in ``maps``.
 
     ``maps`` gives role -> image file path, or an already loaded ``bpy.types.Image``
     (a texture the privacy operators rewrote).
 
     ``spec``'s roughness and metallic apply where no roughness map is given; ``maps``
-    must hold ``color`` and may hold ``roughness`` and ``normal``.
+    must hold ``color`` and may hold ``roughness`` and ``normal``. ``uv`` samples the maps by
+    the mesh's UV map instead of the box projection.
     """
     import bpy
 
@@ -41,9 +44,12 @@ def textured_material(name: str, spec: Material, maps: dict[str, object]) -> obj
         node.image = bpy.data.images.load(source, check_existing=False) if isinstance(source, str) else source
         if role != "color":  # data, not colour: no sRGB transform
             node.image.colorspace_settings.name = "Non-Color"
-        node.projection = "BOX"
-        node.projection_blend = BOX_BLEND
-        links.new(coordinates.outputs["Generated"], node.inputs["Vector"])
+        if uv:
+            links.new(coordinates.outputs["UV"], node.inputs["Vector"])
+        else:
+            node.projection = "BOX"
+            node.projection_blend = BOX_BLEND
+            links.new(coordinates.outputs["Generated"], node.inputs["Vector"])
         return node
 
     links.new(image("color").outputs["Color"], bsdf.inputs["Base Color"])

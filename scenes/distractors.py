@@ -14,12 +14,14 @@ import math
 import numpy as np
 
 from simulacra.assets_manifest import AssetRecord, Manifest
-from simulacra.errors import AssetError, SpecError
+from simulacra.errors import AssetError
 from simulacra.randomize import Material, derive_seed, random_rotation_deg, sample_material, uniform
 from simulacra.randomize.distractors import Disc, place_clear_of
+from simulacra.randomize.shapes import ShapeParams
 from simulacra.scenes.environment import Support
 from simulacra.scenes.graph import DistractorNode, ObjectNode, PackMaterialNode
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
+from simulacra.scenes.shapes import category_meshes, draw_shape, node_bounds
 from simulacra.scenes.spec import DistractorsSpec
 
 _DISTRACTOR_STREAM = 0xD157 << 20  # far above any camera redraw number and the other streams
@@ -31,14 +33,11 @@ Item = AssetRecord | str  # a manifest mesh or a primitive shape name
 
 def distractor_pool(spec: DistractorsSpec, manifest: Manifest, exclude: frozenset[str]) -> list[Item]:
     """Meshes of ``spec.categories`` (after exclusions), then the primitive shapes."""
-    meshes = [r for r in manifest.of_kind("mesh") if r.category and r.bounds]
-    known = {r.category for r in meshes}
-    for index, category in enumerate(spec.categories):
-        if category not in known:
-            raise SpecError(
-                f"distractors.categories[{index}]: no mesh of category {category!r} in the manifest"
-            )
-    pool: list[Item] = [r for r in meshes if r.category in spec.categories and r.id not in exclude]
+    if spec.categories:
+        meshes = category_meshes(manifest, spec.meshes, spec.categories, field="distractors")
+    else:
+        meshes = []  # no categories: primitives only (not every mesh, as for objects)
+    pool: list[Item] = [r for r in meshes if r.id not in exclude]
     pool += list(spec.shapes)
     if not pool:
         raise AssetError("no distractor is left to sample: every mesh was excluded and no shapes are given")
@@ -58,7 +57,7 @@ def _radii(bounds, scale: float) -> tuple[float, float]:
 def _object_disc(node: ObjectNode, manifest: Manifest) -> Disc:
     """A labeled object's plan-view disc: its footprint, or its bounding sphere when tumbling."""
     record = manifest.get(node.asset.id)
-    footprint, sphere = _radii(record.bounds, node.scale / record.unit_scale)
+    footprint, sphere = _radii(node_bounds(record, node.generated), node.scale / record.unit_scale)
     return (node.location[0], node.location[1]), sphere if node.rotation_deg is not None else footprint
 
 
@@ -80,15 +79,20 @@ def resolve_distractors(
     occupied = [_object_disc(node, manifest) for node in objects]
     nodes = []
     for index in range(spec.count_range.draw(rng=rng)):
-        item = pool[int(rng.integers(len(pool)))]
+        item, generated = _drawn(pool[int(rng.integers(len(pool)))], rng=rng)
         scale = spec.scale_range.draw(rng=rng)
         material = sample_material(spec.material, rng=rng)
         texture = draw_pack(spec.material, packs, rng=rng)
         support = supports[index % len(supports)]
         node = _place(spec, item, scale, material, texture, support, occupied, rng=rng)
         if node is not None:
-            nodes.append(node)
+            nodes.append(node if generated is None else node.model_copy(update={"generated": generated}))
     return tuple(nodes)
+
+
+def _drawn(item: Item, *, rng: np.random.Generator) -> tuple[Item, ShapeParams | None]:
+    """A primitive as it is; a mesh record through :func:`draw_shape` (a generator draws its shape)."""
+    return (item, None) if isinstance(item, str) else draw_shape(item, rng=rng)
 
 
 def _place(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from simulacra.randomize import CameraPose, Light, Material, ProceduralMaterial, SensorEffect
 from simulacra.randomize.privacy import PrivacyNode
+from simulacra.randomize.shapes import ShapeParams
 
 GRAPH_FORMAT = 1
 Vec3 = tuple[float, float, float]
@@ -70,6 +71,7 @@ class ObjectNode(_Node):
     texture: PackMaterialNode | None = None
     rotation_deg: Vec3 | None = None  # full XYZ Euler rotation (replaces yaw_deg) when placed tumbling
     procedural: ProceduralMaterial | None = None
+    generated: ShapeParams | None = None  # the shape drawn for ``asset``'s generator (``meshes: generated``)
 
 
 class PosterNode(_Node):
@@ -166,6 +168,7 @@ class DistractorNode(_Node):
     texture: PackMaterialNode | None = None
     rotation_deg: Vec3 | None = None
     procedural: ProceduralMaterial | None = None
+    generated: ShapeParams | None = None  # as ObjectNode.generated
 
 
 class SceneGraph(_Node):

@@ -39,6 +39,7 @@ from simulacra.scenes.graph import ObjectNode, PackMaterialNode, PosterNode, Sce
 from simulacra.scenes.packs import asset_ref, draw_pack, pack_pool
 from simulacra.scenes.privacy import plan_privacy
 from simulacra.scenes.room import resolve_room
+from simulacra.scenes.shapes import category_meshes, draw_shape
 from simulacra.scenes.spec import SceneSpec
 
 _SURFACE_THICKNESS = 0.04
@@ -47,13 +48,8 @@ _SCENE_STREAM = 0x5CE7E << 20  # tags the scene seed of multi-view specs, apart 
 
 
 def _mesh_pool(spec: SceneSpec, manifest: Manifest, exclude: frozenset[str]) -> list[AssetRecord]:
-    meshes = [r for r in manifest.of_kind("mesh") if r.category and r.bounds]
-    known = {r.category for r in meshes}
-    for index, category in enumerate(spec.objects.categories):
-        if category not in known:
-            raise SpecError(f"objects.categories[{index}]: no mesh of category {category!r} in the manifest")
-    wanted = set(spec.objects.categories) or known
-    pool = [r for r in meshes if r.category in wanted and r.id not in exclude]
+    meshes = category_meshes(manifest, spec.objects.meshes, spec.objects.categories, field="objects")
+    pool = [r for r in meshes if r.id not in exclude]
     if not pool:
         raise AssetError("no mesh asset is left to sample: every candidate was excluded or filtered out")
     return pool
@@ -99,15 +95,15 @@ def _place_on_support(
     tumbling = mode in ("in_volume", "physics_drop")
     if tumbling:
         spots = place_in_volume(
-            [_sphere_radius(r, s) for r, s, _, _ in drawn], surface_size, spec.objects.height_range, rng=rng
+            [_sphere_radius(r, s) for r, s, *_ in drawn], surface_size, spec.objects.height_range, rng=rng
         )
     elif mode == "grid":
-        radii = [_footprint_radius(r, s) for r, s, _, _ in drawn]
+        radii = [_footprint_radius(r, s) for r, s, *_ in drawn]
         spots = place_on_grid(radii, surface_size, spec.objects.grid, spec.objects.grid_jitter, rng=rng)
     else:
-        spots = place_on_surface([_footprint_radius(r, s) for r, s, _, _ in drawn], surface_size, rng=rng)
+        spots = place_on_surface([_footprint_radius(r, s) for r, s, *_ in drawn], surface_size, rng=rng)
     objects = []
-    for (record, scale, material, texture), spot in zip(drawn, spots, strict=True):
+    for (record, scale, material, texture, generated), spot in zip(drawn, spots, strict=True):
         if spot is None:
             continue
         rotation = None
@@ -130,6 +126,7 @@ def _place_on_support(
                 material=material,
                 texture=texture,
                 rotation_deg=rotation,
+                generated=generated,
             )
         )
     return objects
@@ -258,13 +255,18 @@ class _Pools:
 
 
 def _draw_objects(spec: SceneSpec, pools: _Pools, *, rng: np.random.Generator) -> list[tuple]:
-    """(mesh record, scale, material, texture) of each object, before placement."""
+    """(mesh record, scale, material, texture, generated shape) of each object, before placement.
+
+    A generator's record comes back with its drawn shape's bounds (the shape is drawn right
+    after the record); a mesh file's record as it is, drawing nothing more.
+    """
     drawn = []
     for _ in range(spec.objects.count_range.draw(rng=rng)):
-        record = pools.meshes[int(rng.integers(len(pools.meshes)))]
+        record, generated = draw_shape(pools.meshes[int(rng.integers(len(pools.meshes)))], rng=rng)
         scale = spec.objects.scale_range.draw(rng=rng)  # bounds are already in normalized units
         material = sample_material(spec.objects.material, rng=rng)
-        drawn.append((record, scale, material, draw_pack(spec.objects.material, pools.object_packs, rng=rng)))
+        texture = draw_pack(spec.objects.material, pools.object_packs, rng=rng)
+        drawn.append((record, scale, material, texture, generated))
     return drawn
 
 

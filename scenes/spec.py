@@ -26,6 +26,8 @@ from simulacra.randomize import (
     within,
 )
 from simulacra.randomize.privacy import PrivacyParams
+from simulacra.randomize.shapes import describe_shapes
+from simulacra.scenes.shapes import MESHES_DOC, MeshMode
 
 # Draws are rounded to 6 decimals (graphs print the same everywhere), so "positive"
 # means at least 1e-6: anything smaller would round to 0.
@@ -65,6 +67,19 @@ class ObjectsSpec(_Strict):
     height_range: Positive = Field(
         (0.05, 0.4), description="in_volume / physics_drop: gap below an object's bounding sphere"
     )
+    meshes: MeshMode = Field("fixed", description=MESHES_DOC + describe_shapes())
+
+    @model_serializer(mode="wrap")
+    def _without_fixed_meshes(self, handler):
+        return _without_fixed(self, handler)
+
+
+def _without_fixed(model: ObjectsSpec | DistractorsSpec, handler) -> dict:
+    """A role with ``meshes: fixed`` dumps (and hashes) exactly as it did before generators existed."""
+    data = handler(model)
+    if model.meshes == "fixed":
+        data.pop("meshes", None)
+    return data
 
 
 class PostersSpec(_Strict):
@@ -221,6 +236,11 @@ class DistractorsSpec(_Strict):
         "on_surface", description="on_surface: upright; in_volume: floating, any rotation (never dropped)"
     )
     height_range: Positive = Field((0.05, 0.3), description="in_volume: gap below the bounding sphere")
+    meshes: MeshMode = Field("fixed", description="meshes of categories: as objects.meshes")
+
+    @model_serializer(mode="wrap")
+    def _without_fixed_meshes(self, handler):
+        return _without_fixed(self, handler)
 
     @model_validator(mode="after")
     def _something_to_draw(self) -> DistractorsSpec:

@@ -82,6 +82,25 @@ def add(
     err.print(f"{len(added)} assets added to {root / 'manifest.json'}")
 
 
+@assets_app.command("import")
+def import_meshes(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder of sub-folders, one per category, each with asset.yaml.")
+    ],
+    root: Annotated[
+        Path | None, typer.Option("--root", help="Asset root holding manifest.json (default: the folder).")
+    ] = None,
+) -> None:
+    """Record a folder of meshes in one step: each sub-folder's asset.yaml gives its license and category."""
+    from simulacra.generate.curation import import_checked
+
+    manifest, added = import_checked(folder, root or folder)
+    manifest.save()
+    for record in added:
+        out.print(f"added {record.id} ({record.category}, {record.license})")
+    err.print(f"{len(added)} meshes added to {(root or folder) / 'manifest.json'}")
+
+
 def _pending(record: object) -> bool:
     screening = getattr(record, "screening", None)
     return bool(screening is not None and screening.pending)

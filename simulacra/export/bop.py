@@ -30,6 +30,7 @@ import trimesh
 
 from simulacra.assets_manifest import load_manifest
 from simulacra.assets_manifest.session import VerifiedFiles
+from simulacra.assets_manifest.shapes import shape_key
 from simulacra.dataset.reader import load_job_record, read_depth, read_kept_mask
 from simulacra.errors import DatasetError, OutputError
 from simulacra.export.bop_geometry import intrinsics, object_rotation, world_to_camera
@@ -42,21 +43,31 @@ _DEPTH_SCALES = (0.1, 1.0, 10.0)  # mm per depth unit: the finest that holds the
 
 
 class _Models:
-    """One model per (asset, scale) in the dataset, numbered in sorted order, loaded once."""
+    """One model per (asset, drawn shape, scale) in the dataset, numbered in sorted order, loaded once.
+
+    Objects of one generator record are different meshes when their drawn shapes differ,
+    so the shape's cache key is part of the model's identity.
+    """
 
     def __init__(self, graphs: list[SceneGraph], files: VerifiedFiles):
-        keys = sorted({(n.asset.id, n.asset.sha256, n.scale, n.category) for g in graphs for n in g.objects})
-        self.ids = {key[:3]: number for number, key in enumerate(keys, start=1)}
-        self.categories = {key[:3]: key[3] for key in keys}
+        nodes = [n for g in graphs for n in g.objects]
+        keys = sorted({(*_mesh_key(n), n.scale, n.category) for n in nodes})
+        self.ids = {key[:4]: number for number, key in enumerate(keys, start=1)}
+        self.categories = {key[:4]: key[4] for key in keys}
+        self._shapes = {_mesh_key(n): n.generated for n in nodes}
         self._files = files
-        self._meshes: dict[tuple[str, str], trimesh.Trimesh] = {}
+        self._meshes: dict[tuple[str, str, str], trimesh.Trimesh] = {}
+
+    def _mesh(self, key: tuple[str, str, str]) -> trimesh.Trimesh:
+        if key not in self._meshes:
+            path = self._files.mesh(key[0], key[1], self._shapes[key])
+            self._meshes[key] = trimesh.load(path, force="mesh", process=False)
+        return self._meshes[key]
 
     def get(self, node: ObjectNode) -> tuple[int, np.ndarray, np.ndarray]:
         """The node's obj_id, its model's vertices in mm, and its triangles."""
-        key = (node.asset.id, node.asset.sha256)
-        if key not in self._meshes:
-            self._meshes[key] = trimesh.load(self._files.path(*key), force="mesh", process=False)
-        mesh = self._meshes[key]
+        key = _mesh_key(node)
+        mesh = self._mesh(key)
         return (
             self.ids[(*key, node.scale)],
             np.asarray(mesh.vertices) * node.scale * 1000,
@@ -67,10 +78,8 @@ class _Models:
         """``obj_<id>.ply`` in mm, ``models_info.json`` (extent, diameter) and ``models_source.json``."""
         folder.mkdir(parents=True, exist_ok=True)
         info, source = {}, {}
-        for (asset, sha256, scale), number in self.ids.items():
-            mesh = self._meshes.get((asset, sha256)) or trimesh.load(
-                self._files.path(asset, sha256), force="mesh", process=False
-            )
+        for (asset, sha256, shape, scale), number in self.ids.items():
+            mesh = self._mesh((asset, sha256, shape))
             scaled = trimesh.Trimesh(np.asarray(mesh.vertices) * scale * 1000, mesh.faces, process=False)
             (folder / f"obj_{number:06d}.ply").write_bytes(scaled.export(file_type="ply"))
             low, high = scaled.bounds
@@ -80,10 +89,21 @@ class _Models:
             source[str(number)] = {
                 "asset_id": asset,
                 "scale": scale,
-                "category": self.categories[(asset, sha256, scale)],
+                "category": self.categories[(asset, sha256, shape, scale)],
             }
+            if shape:  # a generated mesh: the drawn values it was built from
+                source[str(number)]["generated"] = self._shapes[(asset, sha256, shape)].model_dump(
+                    mode="json"
+                )
         (folder / "models_info.json").write_text(json.dumps(info, indent=1) + "\n")
         (folder / "models_source.json").write_text(json.dumps(source, indent=1) + "\n")
+
+
+def _mesh_key(node: ObjectNode) -> tuple[str, str, str]:
+    """(asset id, sha256, drawn shape's cache key or ""): what decides a node's mesh."""
+    if node.generated is None:
+        return node.asset.id, node.asset.sha256, ""
+    return node.asset.id, node.asset.sha256, shape_key(node.generated)
 
 
 def _extent(low: np.ndarray, high: np.ndarray) -> dict[str, float]:

@@ -27,6 +27,13 @@ def add_checked(
     return add_assets(root, paths, request, Inspectors(blend=blend_facts, screen=screening_for))
 
 
+def import_checked(folder: Path, root: Path) -> tuple[Manifest, tuple[AssetRecord, ...]]:
+    """``assets import``: every sub-folder's meshes checked as ``assets add`` checks them."""
+    from simulacra.assets_manifest.importing import import_folder
+
+    return import_folder(folder, root, Inspectors(blend=blend_facts, screen=screening_for))
+
+
 def blend_facts(path: Path) -> FileFacts:
     """A ``.blend``'s scripts (none run) and mesh bounds, from the renderer's inspection."""
     from simulacra.render.blend_check import inspect_blend
