@@ -355,10 +355,14 @@ def plot(result: StudyResult, path: Path) -> Path:
     positions = list(range(len(result.rows)))[::-1]
     axis.barh(positions, means, xerr=errors, color="tab:blue", alpha=0.8, capsize=3)
     axis.set_yticks(positions, [row.label for row in result.rows], fontsize=8)
+    highs = [(row.utility.interval or (m, m))[1] for m, row in zip(means, result.rows, strict=True)]
     if result.ceiling is not None:
-        axis.axvline(result.ceiling.mean, color="tab:red", linestyle="--", label="in-domain ceiling")
+        low, high = result.ceiling.interval or (result.ceiling.mean, result.ceiling.mean)
+        axis.axvspan(low, high, color="tab:red", alpha=0.12)
+        axis.axvline(result.ceiling.mean, color="tab:red", linestyle="--", label="in-domain ceiling (95% CI)")
         axis.legend(fontsize=8, loc="lower right")
-    axis.set_xlim(0.0, max(1e-3, *means, result.ceiling.mean if result.ceiling else 0.0) * 1.25 + 0.02)
+        highs.append(high)
+    axis.set_xlim(0.0, min(1.0, max(highs)) * 1.1 + 0.01)
     axis.set_xlabel(f"{result.metric} on the target (95% CI over seeds)")
     axis.set_title(f"Domain-randomization study: {result.spec}", fontsize=10)
     axis.grid(axis="x", alpha=0.3)
