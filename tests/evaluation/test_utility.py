@@ -27,9 +27,13 @@ def _noise(data, seed: int = 0):
 
 @pytest.mark.parametrize("task", ["segmentation", "detection"])
 def test_trained_on_test_set_beats_noise(tiny_dataset, task):
-    """A model that saw the test images and labels learns them: far above one trained on noise."""
+    """A model that saw the test images and labels learns them: far above one trained on noise.
+
+    400 steps: at 200 the detector was still on the edge of learning (mAP 0.21 on one
+    machine), at 300 and 400 it scored 0.98 and 0.95 against 0.0 for noise.
+    """
     data = load_task_data(tiny_dataset, 64)
-    settings = {"task": task, "steps": 200, "seeds": (0,), "device": "cpu", "threads": 1}
+    settings = {"task": task, "steps": 400, "seeds": (0,), "device": "cpu", "threads": 1}
     memorised = score_on(data, data, **settings)
     noise = score_on(_noise(data), data, **settings)
     assert memorised.mean > noise.mean + 0.3, (memorised.mean, noise.mean)
