@@ -55,9 +55,10 @@ def study_command(
     import os
 
     from simulacra.assets_manifest import builtin_manifest, load_manifest, load_policy
+    from simulacra.evaluation.utility import score_text
     from simulacra.farm.options import FarmOptions
     from simulacra.scenes import load_spec
-    from simulacra.studies.study import CARD, PLOT, TABLE, StudyRequest, parse_axis, run_study, score_text
+    from simulacra.studies.study import CARD, PLOT, TABLE, StudyRequest, parse_axis, run_study
 
     parsed = [parse_axis(option) for option in axes]  # the cheapest checks first
     folder = Path(target)

@@ -98,6 +98,12 @@ class UtilityResult:
         }
 
 
+def score_text(result: UtilityResult) -> str:
+    """``0.412 [0.380, 0.444]``: the mean over seeds and its t-based 95% interval where there is one."""
+    interval = result.interval
+    return f"{result.mean:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else f"{result.mean:.3f}"
+
+
 def t_interval(values: list[float]) -> tuple[float, float] | None:
     """Mean +- t(0.975, n-1) * sd / sqrt(n), clipped to [0, 1]; None for fewer than two values."""
     from scipy import stats

@@ -31,7 +31,7 @@ from simulacra.dataset.layout import COCO_FILE
 from simulacra.dataset.staging import check_output_folder
 from simulacra.errors import EvaluationError, SpecError
 from simulacra.evaluation.results import version_or_note
-from simulacra.evaluation.utility import TASKS, UtilityResult, check_size, evaluate_utility
+from simulacra.evaluation.utility import TASKS, UtilityResult, check_size, evaluate_utility, score_text
 from simulacra.farm.options import FarmOptions
 from simulacra.generate.pipeline import run_job
 from simulacra.job import PreparedJob
@@ -190,12 +190,6 @@ class StudyResult:
         )
         lines += ["", f"In-domain ceiling: {ceiling}."]
         return "\n".join(lines) + "\n"
-
-
-def score_text(result: UtilityResult) -> str:
-    """``0.412 [0.380, 0.444]``: the mean over seeds and its t-based 95% interval where there is one."""
-    interval = result.interval
-    return f"{result.mean:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else f"{result.mean:.3f}"
 
 
 def _separated(result: UtilityResult, other: UtilityResult) -> str:

@@ -34,7 +34,7 @@ from simulacra.dataset.layout import image_files
 from simulacra.dataset.reader import read_graphs
 from simulacra.dataset.staging import check_output_folder
 from simulacra.errors import EvaluationError
-from simulacra.evaluation.utility import UtilityResult, check_size, evaluate_utility
+from simulacra.evaluation.utility import UtilityResult, check_size, evaluate_utility, score_text
 from simulacra.generate.pipeline import prepare_job, run_job
 from simulacra.job import Job, PreparedJob, WorkItem
 from simulacra.randomize.privacy import PrivacyParams
@@ -167,7 +167,7 @@ class TradeoffResult:
             flags = " / ".join(f"{p.signals[name].hits:g}" for name in _SIGNALS)
             lines.append(
                 f"| {p.strength:g} | {p.images} | {_share(p.leak)} | {_share(p.photo_leak)} "
-                f"| {flags} | {_score(p.utility)} | {_object_iou(p.utility)} |"
+                f"| {flags} | {score_text(p.utility)} | {_object_iou(p.utility)} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -182,11 +182,6 @@ def _object_iou(result: UtilityResult) -> str:
     """Class-agnostic object IoU, mean over seeds: learnt from far fewer images than mIoU's classes."""
     values = [run.object_iou for run in result.runs if run.object_iou is not None]
     return f"{sum(values) / len(values):.3f}" if values else "-"
-
-
-def _score(result: UtilityResult) -> str:
-    interval = result.interval
-    return f"{result.mean:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else f"{result.mean:.3f}"
 
 
 def at_strength(spec: SceneSpec, strength: float) -> SceneSpec:
