@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -256,7 +256,7 @@ def _train(
     return model
 
 
-def _batches(images: int, steps: int, order: torch.Generator):
+def _batches(images: int, steps: int, order: torch.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``steps`` batches of image indices and horizontal-flip flags, through successive shuffles.
 
     Every image is seen once per pass before any is seen twice, whatever the set's size.
