@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128, help="refiner crop side")
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--steps", type=int, default=30, help="timed refiner training steps")
-    parser.add_argument("--epochs", type=int, default=30, help="utility model epochs")
+    parser.add_argument("--utility-steps", type=int, default=None, help="utility model steps")
     parser.add_argument("--devices", nargs="+", default=list(DEVICES), help="cpu first: it is the baseline")
     args = parser.parse_args()
     if "cuda" in args.devices and not torch.cuda.is_available():
@@ -80,10 +80,23 @@ def main() -> None:
             for task in ("segmentation", "detection"):
                 started = time.perf_counter()
                 result = evaluate_utility(
-                    args.train, args.test, task=task, epochs=args.epochs, seeds=(0,), device=device, threads=0
+                    args.train,
+                    args.test,
+                    task=task,
+                    steps=args.utility_steps,
+                    seeds=(0,),
+                    device=device,
+                    threads=0,
                 )
                 seconds = time.perf_counter() - started
-                rows.append((f"utility {task}, {args.epochs} epochs, 1 seed", device, 1 / seconds, "runs/s"))
+                rows.append(
+                    (
+                        f"utility {task}, {args.utility_steps or 'default'} steps, 1 seed",
+                        device,
+                        1 / seconds,
+                        "runs/s",
+                    )
+                )
                 scores[(task, device)] = result.mean
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     print(

@@ -106,18 +106,26 @@ def expand(spec: SceneSpec, overrides: list[Override]) -> list[Variant]:
     paths = [o.path for o in overrides]
     if len(set(paths)) != len(paths):
         raise SpecError(f"--set: a path is given twice ({', '.join(paths)})")
-    base = spec.model_dump(mode="json")
     choices = [list(zip(o.texts, o.values, strict=True)) for o in overrides]
     variants = []
     for combination in itertools.product(*choices):
-        data, labels, settings = base, [], {}
-        for override, (text, value) in zip(overrides, combination, strict=True):
-            data = with_value(data, override.path, value)
-            labels.append(f"{override.path}={text}")
-            settings[override.path] = value
-        resolved = spec_from_dict(data, source=f"--set {' '.join(labels)}")
+        chosen = {o.path: choice for o, choice in zip(overrides, combination, strict=True)}
+        labels = [f"{path}={text}" for path, (text, _) in chosen.items()]
         label = ",".join(label.replace(" ", "").replace("/", "_") for label in labels)
-        variants.append(Variant(label, settings, resolved))
+        variants.append(variant(spec, label, chosen, option="--set"))
     if len({v.label for v in variants}) != len(variants):
         raise SpecError("--set: two values give the same dataset folder; list each value once")
     return variants
+
+
+def variant(spec: SceneSpec, label: str, chosen: dict[str, tuple[str, object]], *, option: str) -> Variant:
+    """``spec`` with each path set to its (text, value), validated; errors name ``option path=text``.
+
+    Example: ``variant(spec, "one", {"lights.count_range": ("1", 1)}, option="--set")``.
+    """
+    data = spec.model_dump(mode="json")
+    for path, (_, value) in chosen.items():
+        data = with_value(data, path, value)
+    source = f"{option} {' '.join(f'{path}={text}' for path, (text, _) in chosen.items())}"
+    settings = {path: value for path, (_, value) in chosen.items()}
+    return Variant(label, settings, spec_from_dict(data, source=source))

@@ -23,6 +23,7 @@ from simulacra.cli.export import export_app
 from simulacra.cli.generate import generate_app
 from simulacra.cli.refine import refine_app
 from simulacra.cli.scenes import scenes_app
+from simulacra.cli.study import study_app
 from simulacra.errors import SimulacraError
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.registered_commands += scenes_app.registered_commands  # rerender, sweep: to
 app.add_typer(eval_app, name="eval")
 app.registered_commands += evaluation_app.registered_commands  # stats, compare: top-level
 app.registered_commands += export_app.registered_commands  # export: top-level
+app.registered_commands += study_app.registered_commands  # study: top-level
 
 
 @app.callback()

@@ -59,12 +59,14 @@ def utility_command(
     task: Annotated[Task, typer.Option(help="segmentation (mIoU per class) or detection (mAP@0.5).")] = (
         Task.segmentation
     ),
-    epochs: Annotated[
-        int,
+    steps: Annotated[
+        int | None,
         typer.Option(
-            min=1, help="Training epochs per seed; at 15, some seeds still predicted only background."
+            min=1,
+            help="Optimizer steps per seed (batches of 4, one-cycle schedule; default: the evaluator's, "
+            "saved with the result). 100 steps learnt nothing; BENCHMARKS.md has the in-domain ceiling.",
         ),
-    ] = 30,
+    ] = None,
     seeds: Annotated[int, typer.Option(min=1, help="Models trained (seeds 0..N-1); 2+ give a 95% CI.")] = 3,
     size: Annotated[int, typer.Option(min=16, max=1024, help="Square side images are resized to.")] = 128,
     device: Annotated[TorchDevice, typer.Option(help="torch device; auto takes CUDA when present.")] = (
@@ -94,7 +96,7 @@ def utility_command(
             train,
             test,
             task=task.value,
-            epochs=epochs,
+            steps=steps,
             seeds=tuple(range(seeds)),
             size=size,
             device=device.value,
@@ -214,7 +216,9 @@ def tradeoff_command(
     manifest: Annotated[Path | None, typer.Option(help="Asset manifest (default: built-in library).")] = None,
     policy: Annotated[Path | None, typer.Option(help="License policy JSON (default: built-in).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Job seed of every strength's dataset.")] = 0,
-    epochs: Annotated[int, typer.Option(min=1, help="Training epochs per model.")] = 30,
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="Optimizer steps per model (default: the evaluator's).")
+    ] = None,
     utility_seeds: Annotated[int, typer.Option(min=1, help="Models per strength; 2+ give a 95% CI.")] = 3,
     size: Annotated[int, typer.Option(min=16, max=1024, help="Square side images are resized to.")] = 128,
     device: Annotated[TorchDevice, typer.Option(help="torch device for training (rendering: CPU).")] = (
@@ -239,7 +243,7 @@ def tradeoff_command(
         test_n=test_n,
         seed=seed,
         out=out,
-        epochs=epochs,
+        steps=steps,
         utility_seeds=tuple(range(utility_seeds)),
         size=size,
         device=device.value,

@@ -20,7 +20,7 @@ from simulacra.dataset.staging import check_output_folder
 from simulacra.generate.pipeline import prepare_job, run_job
 from simulacra.job import Job, PreparedJob, WorkItem
 from simulacra.scenes import SceneSpec
-from simulacra.scenes.overrides import Override, expand
+from simulacra.scenes.overrides import Override, Variant, expand
 
 TABLE = "sweep.md"
 RESULTS = "sweep.json"
@@ -88,8 +88,14 @@ class SweepRequest:
 def prepare_sweep(request: SweepRequest) -> list[tuple[PreparedJob, dict[str, object]]]:
     """Expand the overrides and check every job; writes nothing."""
     check_output_folder(request.out)
+    variants = expand(request.spec, request.overrides)
+    return [(job, v.settings) for job, v in zip(prepare_variants(variants, request), variants, strict=True)]
+
+
+def prepare_variants(variants: list[Variant], request: SweepRequest) -> list[PreparedJob]:
+    """One checked job per variant, into ``request.out / variant.label``, all under the same seed."""
     prepared = []
-    for variant in expand(request.spec, request.overrides):
+    for variant in variants:
         job = Job(
             name=variant.spec.name,
             items=tuple(WorkItem(i, variant.spec) for i in range(request.n)),
@@ -99,7 +105,7 @@ def prepare_sweep(request: SweepRequest) -> list[tuple[PreparedJob, dict[str, ob
             device=request.device,
             policy=request.policy,
         )
-        prepared.append((prepare_job(job), variant.settings))
+        prepared.append(prepare_job(job))
     return prepared
 
 

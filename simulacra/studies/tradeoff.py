@@ -34,7 +34,7 @@ from simulacra.dataset.layout import image_files
 from simulacra.dataset.reader import read_graphs
 from simulacra.dataset.staging import check_output_folder
 from simulacra.errors import EvaluationError
-from simulacra.evaluation.utility import UtilityResult, evaluate_utility
+from simulacra.evaluation.utility import UtilityResult, check_size, evaluate_utility, score_text
 from simulacra.generate.pipeline import prepare_job, run_job
 from simulacra.job import Job, PreparedJob, WorkItem
 from simulacra.randomize.privacy import PrivacyParams
@@ -155,7 +155,7 @@ class TradeoffResult:
         first = self.points[0].utility
         lines = [
             f"Privacy-utility trade-off of `{self.spec}`: {first.metric} of a model trained on each "
-            f"dataset (epochs {first.epochs}, seeds {len(first.runs)}, {first.size} px, {first.device}), "
+            f"dataset ({first.steps} steps, seeds {len(first.runs)}, {first.size} px, {first.device}), "
             f"tested on {self.test_images} unperturbed images (strength 0, seed {self.test_seed}); "
             f"renders audited against `{self.index}`, one attempt each. Whole study {self.seconds:.0f} s.",
             "",
@@ -167,7 +167,7 @@ class TradeoffResult:
             flags = " / ".join(f"{p.signals[name].hits:g}" for name in _SIGNALS)
             lines.append(
                 f"| {p.strength:g} | {p.images} | {_share(p.leak)} | {_share(p.photo_leak)} "
-                f"| {flags} | {_score(p.utility)} | {_object_iou(p.utility)} |"
+                f"| {flags} | {score_text(p.utility)} | {_object_iou(p.utility)} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -182,11 +182,6 @@ def _object_iou(result: UtilityResult) -> str:
     """Class-agnostic object IoU, mean over seeds: learnt from far fewer images than mIoU's classes."""
     values = [run.object_iou for run in result.runs if run.object_iou is not None]
     return f"{sum(values) / len(values):.3f}" if values else "-"
-
-
-def _score(result: UtilityResult) -> str:
-    interval = result.interval
-    return f"{result.mean:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else f"{result.mean:.3f}"
 
 
 def at_strength(spec: SceneSpec, strength: float) -> SceneSpec:
@@ -207,7 +202,7 @@ def run_tradeoff(
     test_n: int,
     seed: int,
     out: Path,
-    epochs: int = 30,
+    steps: int | None = None,
     utility_seeds: tuple[int, ...] = (0, 1, 2),
     size: int = 128,
     device: str = "auto",
@@ -235,7 +230,7 @@ def run_tradeoff(
     jobs = [_prepare(spec, s, n, seed, out / DATASETS / label(s), manifest, index, policy) for s in strengths]
     say(f"test set: rendering {test_n} images at strength 0 (seed {test_seed}) into {out / TEST}")
     run_job(test_job)
-    training = _Training(out / TEST, epochs, utility_seeds, size, device, threads)
+    training = _Training(out / TEST, steps, utility_seeds, size, device, threads)
     points = []
     for number, (prepared, strength) in enumerate(zip(jobs, strengths, strict=True), 1):
         where = f"strength {strength:g} ({number}/{len(strengths)})"
@@ -267,8 +262,7 @@ def _check_settings(
         raise EvaluationError(
             f"-n {n}, --test-n {test_n}, --utility-seeds {len(utility_seeds)}: each must be 1 or more"
         )
-    if size % 8:
-        raise EvaluationError(f"--size {size}: must be a multiple of 8 (the U-Net halves it three times)")
+    check_size(size)
 
 
 @dataclass(frozen=True)
@@ -276,7 +270,7 @@ class _Training:
     """How every strength's model is trained and on which test set it is scored."""
 
     test: Path
-    epochs: int
+    steps: int | None
     seeds: tuple[int, ...]
     size: int
     device: str
@@ -298,12 +292,12 @@ def _point(
     rates = flag_rates(entries)
     leak = rates["any"]
     say(f"audit rejected {leak.hits:g} of {leak.trials} renders ({audit_seconds:.1f} s)")
-    say(f"training {len(training.seeds)} models x {training.epochs} epochs")
+    say(f"training {len(training.seeds)} models")
     utility = evaluate_utility(
         prepared.job.out,
         training.test,
         task="segmentation",
-        epochs=training.epochs,
+        steps=training.steps,
         seeds=training.seeds,
         size=training.size,
         device=training.device,

@@ -25,21 +25,25 @@ def _noise(data, seed: int = 0):
     )
 
 
-def test_trained_on_test_set_beats_noise(tiny_dataset):
-    """A model that saw the test images and labels scores a higher mIoU than one trained on noise."""
+@pytest.mark.parametrize("task", ["segmentation", "detection"])
+def test_trained_on_test_set_beats_noise(tiny_dataset, task):
+    """A model that saw the test images and labels learns them: far above one trained on noise.
+
+    400 steps: at 200 the detector was still on the edge of learning (mAP 0.21 on one
+    machine), at 300 and 400 it scored 0.98 and 0.95 against 0.0 for noise.
+    """
     data = load_task_data(tiny_dataset, 64)
-    settings = {"task": "segmentation", "epochs": 40, "seeds": (0,), "device": "cpu", "threads": 1}
+    settings = {"task": task, "steps": 400, "seeds": (0,), "device": "cpu", "threads": 1}
     memorised = score_on(data, data, **settings)
     noise = score_on(_noise(data), data, **settings)
-    assert memorised.mean > noise.mean + 0.1, (memorised.mean, noise.mean)
-    assert memorised.runs[0].background_iou > 0.8
+    assert memorised.mean > noise.mean + 0.3, (memorised.mean, noise.mean)
 
 
 def test_same_seed_same_score(tiny_dataset):
     """Training is deterministic per seed: two runs of seed 3 give the same per-class IoU."""
     data = load_task_data(tiny_dataset, 64)
     first, second = (
-        score_on(data, data, task="segmentation", epochs=1, seeds=(3,), device="cpu", threads=1) for _ in "ab"
+        score_on(data, data, task="segmentation", steps=2, seeds=(3,), device="cpu", threads=1) for _ in "ab"
     )
     assert first.runs[0].per_class == second.runs[0].per_class
 
@@ -50,7 +54,7 @@ def test_segmentation_command_saves_result(tiny_dataset, tmp_path, capsys):
 
     train = tmp_path / "train"
     shutil.copytree(tiny_dataset, train)
-    args = ["eval", "utility", "--train", str(train), "--test", str(tiny_dataset), "--epochs", "1"]
+    args = ["eval", "utility", "--train", str(train), "--test", str(tiny_dataset), "--steps", "2"]
     assert run([*args, "--seeds", "2", "--size", "64", "--device", "cpu", "--threads", "1"]) == 0
     captured = capsys.readouterr()
     assert "mIoU" in captured.out and "(background)" in captured.out
@@ -76,8 +80,8 @@ def test_detection_end_to_end(tiny_dataset, capsys):
         run(
             [
                 *args,
-                "--epochs",
-                "1",
+                "--steps",
+                "2",
                 "--seeds",
                 "1",
                 "--size",

@@ -39,7 +39,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
 @pytest.fixture(scope="module")
 def study(demo_workspace: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Strengths 0 and 1, three images each, two test images; one 1-epoch model per strength."""
+    """Strengths 0 and 1, three images each, two test images; one 2-step model per strength."""
     manifest, index = demo_workspace
     root = tmp_path_factory.mktemp("study")
     spec = root / "planted.yaml"
@@ -47,7 +47,7 @@ def study(demo_workspace: tuple[Path, Path], tmp_path_factory: pytest.TempPathFa
     out = root / "study"
     args = ["eval", "tradeoff", str(spec), "--strengths", "0,1", "-n", "3", "--test-n", "2"]
     args += ["--index", str(index), "--manifest", str(manifest), "-o", str(out)]
-    args += ["--epochs", "1", "--utility-seeds", "1", "--size", "64", "--device", "cpu", "--threads", "1"]
+    args += ["--steps", "2", "--utility-seeds", "1", "--size", "64", "--device", "cpu", "--threads", "1"]
     assert run(args) == 0
     return out
 
