@@ -175,16 +175,18 @@ class Manifest(BaseModel):
     def of_kind(self, kind: AssetKind) -> tuple[AssetRecord, ...]:
         return tuple(record for record in self.assets if record.kind == kind)
 
-    def categories(self) -> tuple[str, ...]:
+    def categories(self, generated: bool = True) -> tuple[str, ...]:
         """Labeled-object categories; their order fixes COCO category ids.
 
         Categories of mesh files come first, sorted; those only a generator provides follow,
         sorted, so adding generators to a manifest keeps every existing category's id.
+        ``generated=False`` leaves the generator-only ones out: a job whose specs never
+        generate meshes lists the categories it listed before generators existed.
         """
         meshes = [r for r in self.assets if r.kind == "mesh" and r.category]
         files = sorted({r.category for r in meshes if r.generator is None})
-        generated = sorted({r.category for r in meshes} - set(files))
-        return (*files, *generated)  # type: ignore[return-value]
+        only_generated = sorted({r.category for r in meshes} - set(files)) if generated else []
+        return (*files, *only_generated)  # type: ignore[return-value]
 
     def file_of(self, record: AssetRecord) -> Path:
         """The asset's file, resolved and confined to the root (symlinks included)."""

@@ -132,6 +132,15 @@ class Job:
     policy: LoadedPolicy | None = None  # None: the built-in default policy
     refine: Path | None = None  # a refiner model folder; its output is what gets audited
 
+    def categories(self) -> tuple[str, ...]:
+        """The job's labeled categories, in COCO id order (see ``Manifest.categories``).
+
+        Generator-only categories are listed when one of the job's specs generates object
+        meshes, so a spec that does not opt in keeps the labels file it had before.
+        """
+        generated = any(spec.objects.meshes == "generated" for _, _, spec in spec_runs(self.items))
+        return self.manifest.categories(generated=generated)
+
     def config_hash(self, refiner_sha256: str | None = None) -> str:
         """Hash of specs, manifest, seed, policy, refiner weights and code version.
 

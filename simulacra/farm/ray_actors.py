@@ -45,7 +45,7 @@ class RenderActor:
             self._prepared = replace(unaudited, job=job, auditor=RemoteAuditor(*shards))
         self._item = job.item_finder()
         settings = RenderSettings(job.device, threads)
-        self._renderer = Renderer(job.manifest, job.manifest.categories(), settings).__enter__()
+        self._renderer = Renderer(job.manifest, job.categories(), settings).__enter__()
 
     def ready(self) -> int:
         return os.getpid()

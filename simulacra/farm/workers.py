@@ -96,7 +96,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> NoReturn:
         item = config.job.item_finder()
         job = config.job
         settings = RenderSettings(job.device, config.threads, log_path=config.root / "blender.log")
-        with Renderer(job.manifest, job.manifest.categories(), settings) as renderer:
+        with Renderer(job.manifest, job.categories(), settings) as renderer:
             conn.send(("ready", os.getpid()))
             started = True
             while os.getppid() == parent:

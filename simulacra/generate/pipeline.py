@@ -182,7 +182,7 @@ def run_job(
     wanted = _wanted_count(job, options)
     if options.resume and _completed(prepared, options):
         return _result(job.out, None, None, None, wanted, resumed=wanted, complete=True)
-    categories = job.manifest.categories()
+    categories = job.categories()
     config_hash = job.config_hash(prepared.refiner_sha256)
     shard = options.shard
     staging = open_staging(job.out, config_hash, resume=options.resume, shard=str(shard) if shard else None)

@@ -127,7 +127,7 @@ def render_items(
     job = prepared.job
     dropped, peak = [], 0.0
     settings = RenderSettings(device=job.device, threads=threads, log_path=root / "blender.log")
-    with Renderer(job.manifest, job.manifest.categories(), settings) as renderer:
+    with Renderer(job.manifest, job.categories(), settings) as renderer:
         for item in job.items if items is None else items:
             outcome, frame = render_image(prepared, item, renderer)
             commit(root, outcome_files(outcome, frame))

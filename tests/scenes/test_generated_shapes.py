@@ -100,3 +100,20 @@ def test_a_generator_only_category_in_fixed_mode_says_how_to_opt_in(tmp_path, ca
     assert run(["generate", str(spec), "-n", "1", "-o", str(tmp_path / "out")]) == 2
     line = only_error_line(capsys)
     assert "objects.categories[1]: 'bucket' has only a shape generator; set objects.meshes: generated" in line
+
+
+def test_a_job_lists_generator_only_categories_when_it_generates(tmp_path):
+    """Labels of a job that does not opt in keep the categories of before; opting in adds the rest."""
+    from simulacra.job import Job, WorkItem
+
+    manifest = builtin_manifest()
+    files = manifest.categories(generated=False)
+
+    def job(*specs) -> Job:
+        items = tuple(WorkItem(i, spec) for i, spec in enumerate(specs))
+        return Job(name="t", items=items, manifest=manifest, seed=0, out=tmp_path / "out")
+
+    assert job(load_spec("tabletop")).categories() == files
+    both = job(load_spec("tabletop"), _spec(meshes="generated")).categories()
+    assert both[: len(files)] == files and len(both) > len(files) == 11
+    assert both == manifest.categories()
