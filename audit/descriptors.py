@@ -27,7 +27,7 @@ _LCN_SIGMA = 8.0
 GLOBAL_DIM = _GRID * _GRID + (_PATCH // _CELL) ** 2 * _BINS
 
 KEYPOINT_NAME = "rootsift-clahe"
-KEYPOINT_VERSION = 3  # 2: strongest first, uint8 on disk; 3: one SIFT pass for every side
+KEYPOINT_VERSION = 2  # 2: strongest first, uint8 on disk
 KEYPOINT_DIM = 128
 KEYPOINT_SCALE = 512.0  # uint8 step of stored RootSIFT components
 # Measured on planted posters (calibration): OpenCV's defaults (0.04, 10, 1.6) find too few
@@ -36,9 +36,6 @@ KEYPOINT_SCALE = 512.0  # uint8 step of stored RootSIFT components
 _CONTRAST_THRESHOLD = 0.01
 _EDGE_THRESHOLD = 20.0
 _SIGMA = 0.8
-# Smallest keypoint size (px) that counts as resolved at a side: a third of an octave
-# above the smallest SIFT reports with this sigma (0.9 px, measured).
-_RESOLVED_SIZE = 1.26
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -120,30 +117,6 @@ def _root_sift(desc: np.ndarray) -> np.ndarray:
     return (desc / (np.linalg.norm(desc, axis=1, keepdims=True) + 1e-7)).astype(np.float32)
 
 
-def _contrasted(gray: np.ndarray) -> np.ndarray:
-    """The uint8 image SIFT looks at: CLAHE lifts a darkened poster's detail to the level it needs."""
-    image = np.clip(gray, 0, 255).astype(np.uint8)
-    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4)).apply(image)
-
-
-def _sift(max_features: int) -> cv2.SIFT:
-    return cv2.SIFT_create(
-        nfeatures=max_features,
-        contrastThreshold=_CONTRAST_THRESHOLD,
-        edgeThreshold=_EDGE_THRESHOLD,
-        sigma=_SIGMA,
-    )
-
-
-def _rows(found: list[cv2.KeyPoint], desc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    geometry = np.array([(k.pt[0], k.pt[1], k.size, np.deg2rad(k.angle)) for k in found], np.float32)
-    return geometry.reshape(-1, 4), _root_sift(desc.astype(np.float32))
-
-
-def _none() -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((0, 4), np.float32), np.zeros((0, KEYPOINT_DIM), np.float32)
-
-
 def keypoints(gray: np.ndarray, max_features: int) -> tuple[np.ndarray, np.ndarray]:
     """Detect SIFT keypoints on a contrast-equalized image, strongest first.
 
@@ -152,12 +125,21 @@ def keypoints(gray: np.ndarray, max_features: int) -> tuple[np.ndarray, np.ndarr
         ``x, y, size, angle`` (angle in radians), ``descriptors`` is ``(n, 128)``
         RootSIFT, L2-normalized; rows sorted by detector response, descending.
     """
-    found, desc = _sift(max_features).detectAndCompute(_contrasted(gray), None)
+    image = np.clip(gray, 0, 255).astype(np.uint8)
+    # CLAHE lifts a darkened poster's detail to the level the detector needs.
+    image = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4)).apply(image)
+    sift = cv2.SIFT_create(
+        nfeatures=max_features,
+        contrastThreshold=_CONTRAST_THRESHOLD,
+        edgeThreshold=_EDGE_THRESHOLD,
+        sigma=_SIGMA,
+    )
+    found, desc = sift.detectAndCompute(image, None)
     if desc is None or not found:
-        return _none()
+        return np.zeros((0, 4), np.float32), np.zeros((0, KEYPOINT_DIM), np.float32)
     order = np.argsort([-k.response for k in found], kind="stable")
-    geometry, rows = _rows(found, desc)
-    return geometry[order], rows[order]
+    geometry = np.array([(k.pt[0], k.pt[1], k.size, np.deg2rad(k.angle)) for k in found], np.float32)
+    return geometry[order], _root_sift(desc.astype(np.float32))[order]
 
 
 # SIFT of a mirrored image, from the original's: the descriptor's 4x4 cells flip top to
@@ -179,54 +161,28 @@ def mirror_keypoints(
     return mirrored, np.ascontiguousarray(descriptors[:, _MIRROR])
 
 
-def _identity(keypoint: cv2.KeyPoint) -> tuple:
-    """What tells keypoints apart (SIFT gives one point several orientations: angle included)."""
-    return keypoint.pt, keypoint.size, keypoint.angle, keypoint.octave
-
-
 def multiscale_keypoints(
     gray: np.ndarray, frame: float, sides: tuple[int, ...], per_side: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``per_side`` strongest keypoints at each of several sizes, in a frame whose long side is ``frame``.
+    """Keypoints pooled over several resamplings, in a frame whose long side is ``frame``.
 
-    A reference shows up in renders at many sizes; keypoints that are strong at the
-    sizes it is likely to appear at are repeatable at those sizes. SIFT runs once, at
-    the largest side (its pyramid holds the smaller sizes' scales); a keypoint counts
-    for a smaller side when it is still resolved there, i.e. its size scaled to that
-    side is at least :data:`_RESOLVED_SIZE`. A keypoint strong at several sides is kept
-    once per side, as detecting at each side separately would find it again: filling
-    the rows with weaker keypoints instead let repetitive backgrounds (a checkerboard)
-    reach 6 consistent matches with a clean checkered scene. Rows are interleaved by
-    rank (every side's strongest first), so any prefix is a balanced, strongest-first
-    subset: the index keeps a prefix in RAM for retrieval.
-
-    Measured against detecting at each side separately (``python -m
-    simulacra.audit.calibration --scenes 30``): planted minimum 12 against 14 inliers,
-    5th percentile 14.2 against 15.9, clean maximum 2 against 1, edited copies' minimum
-    23 against 21, in half the time (51 against 99 ms a reference, 40 references).
+    A reference shows up in renders at many sizes; detecting at the sizes it is
+    likely to appear at gives keypoints that are repeatable at those sizes. Rows are
+    interleaved by rank (every side's strongest first), so any prefix is a balanced,
+    strongest-first subset: the index keeps a prefix in RAM for retrieval.
     """
-    top = max(sides)
-    scale = top / max(gray.shape)
-    image = _contrasted(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
-    sift = _sift(0)
-    found = sift.detect(image, None)
-    if not found:
-        return _none()
-    sizes = np.array([k.size for k in found])
-    strongest = np.argsort([-k.response for k in found], kind="stable")
-    ranked = [strongest[sizes[strongest] * side / top >= _RESOLVED_SIZE][:per_side] for side in sides]
-    rows = np.array([int(r[rank]) for rank in range(per_side) for r in ranked if rank < len(r)], np.int64)
-    unique = list(dict.fromkeys(rows.tolist()))
-    kept, desc = sift.compute(image, [found[i] for i in unique])
-    if desc is None:
-        return _none()
-    # compute() may drop a keypoint it cannot describe: rows follow what it kept.
-    described = {_identity(k): n for n, k in enumerate(kept)}
-    key = {i: described.get(_identity(found[i])) for i in unique}
-    order = np.array([key[i] for i in rows.tolist() if key[i] is not None], np.int64)
-    geometry, descriptors = _rows(kept, desc)
-    geometry[:, :3] *= frame / top
-    return geometry[order], descriptors[order]
+    long_side = max(gray.shape)
+    geometries, descriptors, ranks = [], [], []
+    for side in sides:
+        scale = side / long_side
+        resized = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        geometry, desc = keypoints(resized, per_side)
+        geometry[:, :3] *= frame / side
+        geometries.append(geometry)
+        descriptors.append(desc)
+        ranks.append(np.arange(len(geometry)))
+    order = np.argsort(np.concatenate(ranks), kind="stable")
+    return np.concatenate(geometries)[order], np.concatenate(descriptors)[order]
 
 
 def quantize_keypoints(descriptors: np.ndarray) -> np.ndarray:
