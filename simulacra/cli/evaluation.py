@@ -51,6 +51,14 @@ def stats_command(
 Task = Enum("Task", {name: name for name in ("segmentation", "detection")}, type=str)
 TorchDevice = Enum("TorchDevice", {name: name for name in ("auto", "cpu", "cuda")}, type=str)
 
+# Options of the commands that train utility models per dataset (eval tradeoff, study).
+TrainSteps = Annotated[
+    int | None, typer.Option(min=1, help="Optimizer steps per model (default: the evaluator's).")
+]
+TrainSize = Annotated[int, typer.Option(min=16, max=1024, help="Square side images are resized to.")]
+TrainDevice = Annotated[TorchDevice, typer.Option(help="torch device for training (rendering: CPU).")]
+TrainThreads = Annotated[int, typer.Option(min=0, help="torch CPU threads; 0: every core.")]
+
 
 @eval_app.command("utility")
 def utility_command(
@@ -216,15 +224,11 @@ def tradeoff_command(
     manifest: Annotated[Path | None, typer.Option(help="Asset manifest (default: built-in library).")] = None,
     policy: Annotated[Path | None, typer.Option(help="License policy JSON (default: built-in).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Job seed of every strength's dataset.")] = 0,
-    steps: Annotated[
-        int | None, typer.Option(min=1, help="Optimizer steps per model (default: the evaluator's).")
-    ] = None,
+    steps: TrainSteps = None,
     utility_seeds: Annotated[int, typer.Option(min=1, help="Models per strength; 2+ give a 95% CI.")] = 3,
-    size: Annotated[int, typer.Option(min=16, max=1024, help="Square side images are resized to.")] = 128,
-    device: Annotated[TorchDevice, typer.Option(help="torch device for training (rendering: CPU).")] = (
-        TorchDevice.auto
-    ),
-    threads: Annotated[int, typer.Option(min=0, help="torch CPU threads; 0: every core.")] = 0,
+    size: TrainSize = 128,
+    device: TrainDevice = TorchDevice.auto,
+    threads: TrainThreads = 0,
 ) -> None:
     """Leak rate against segmentation mIoU, one dataset per privacy strength (table, JSON, PNG)."""
     import os

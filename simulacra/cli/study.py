@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulacra.cli.console import err
-from simulacra.cli.evaluation import Task, TorchDevice
+from simulacra.cli.evaluation import Task, TorchDevice, TrainDevice, TrainSize, TrainSteps, TrainThreads
 
 study_app = typer.Typer()  # top-level command
 
@@ -38,15 +38,11 @@ def study_command(
     task: Annotated[
         Task, typer.Option(help="segmentation (mIoU) or detection (mAP@0.5).")
     ] = Task.segmentation,
-    steps: Annotated[
-        int | None, typer.Option(min=1, help="Optimizer steps per model (default: the evaluator's).")
-    ] = None,
+    steps: TrainSteps = None,
     utility_seeds: Annotated[int, typer.Option(min=1, help="Models per variant; 2+ give a 95% CI.")] = 3,
-    size: Annotated[int, typer.Option(min=16, max=1024, help="Square side images are resized to.")] = 128,
-    device: Annotated[TorchDevice, typer.Option(help="torch device for training (rendering: CPU).")] = (
-        TorchDevice.auto
-    ),
-    threads: Annotated[int, typer.Option(min=0, help="torch CPU threads; 0: every core.")] = 1,
+    size: TrainSize = 128,
+    device: TrainDevice = TorchDevice.auto,
+    threads: TrainThreads = 1,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Supervised Blender worker processes for every render.")
     ] = None,
