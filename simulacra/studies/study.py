@@ -217,6 +217,8 @@ def run_study(request: StudyRequest, progress: Callable[[str], None] | None = No
     jobs = prepare_variants(
         variants, _sweep(request, request.out / DATASETS, request.spec, request.n, request.seed)
     )
+    if isinstance(request.target, Path):
+        _check_target_categories(request.target, jobs)
     own_look = [] if isinstance(request.target, Path) else _own_look(request, request.target)
     for prepared in own_look:  # target, then ceiling
         say(f"rendering {len(prepared.job.items)} images of the target look into {prepared.job.out}")
@@ -258,6 +260,23 @@ def _check(request: StudyRequest) -> None:
     check_size(request.size)
     if isinstance(request.target, Path) and not (request.target / COCO_FILE).is_file():
         raise EvaluationError(f"--target {request.target}: no {COCO_FILE} (a dataset folder, or give a spec)")
+
+
+def _check_target_categories(target: Path, jobs: list[PreparedJob]) -> None:
+    """A dataset target labels only categories every variant's datasets list: checked before rendering.
+
+    The models train on a variant's classes and are scored on the target's, by name.
+    """
+    from simulacra.dataset.reader import read_coco
+
+    wanted = {c["name"] for c in read_coco(target)["categories"]}
+    for prepared in jobs:
+        unknown = sorted(wanted - set(prepared.job.categories()))
+        if unknown:
+            raise EvaluationError(
+                f"{target / COCO_FILE}: categories {', '.join(unknown)} are not in the training set "
+                f"of {prepared.job.out.name}"
+            )
 
 
 def _sweep(request: StudyRequest, out: Path, spec: SceneSpec, n: int, seed: int) -> SweepRequest:

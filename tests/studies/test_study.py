@@ -82,3 +82,22 @@ def test_bad_axis_is_one_line_and_writes_nothing(tmp_path, capfd, axis, message)
     assert run(["study", str(spec), "--axis", axis, "--target", str(spec), "-o", str(out)]) == 2
     assert message in only_error_line(capfd)
     assert not out.exists()
+
+
+def test_target_with_a_category_no_variant_lists_is_refused_before_rendering(tmp_path, capfd, tiny_dataset):
+    """A dataset target labelling a category the variants never list: one line, exit 2, nothing rendered."""
+    import shutil
+
+    target = tmp_path / "target"
+    shutil.copytree(tiny_dataset, target)
+    coco_path = target / "annotations/coco.json"
+    coco = json.loads(coco_path.read_text())
+    coco["categories"][0]["name"] = "widget"
+    coco_path.write_text(json.dumps(coco))
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    out = tmp_path / "study"
+    args = ["study", str(spec), "--axis", "lights.count_range=1,2", "--target", str(target), "-o", str(out)]
+    assert run([*args, "-n", "1", *TRAINING]) == 2
+    assert "categories widget are not in the training set of base" in only_error_line(capfd)
+    assert not out.exists()
