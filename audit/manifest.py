@@ -17,7 +17,7 @@ from simulacra.audit.thresholds import Thresholds
 from simulacra.errors import ReferenceIndexError
 
 FORMAT = "simulacra.reference-index"
-FORMAT_VERSION = 3  # 3: two-stage search, compact RAM structures, keypoints on disk
+FORMAT_VERSION = 4  # 3: two-stage search, compact RAM structures, keypoints on disk; 4: 4-bit codes
 
 
 class _Frozen(BaseModel):

@@ -34,9 +34,9 @@ def _shapes(n: int, m: int) -> dict[str, tuple[tuple[int, ...], str]]:
     """Every array file of a segment of ``n`` references and ``m`` faces: shape and dtype."""
     return {
         "phash.npy": ((n,), "uint64"),
-        "global_codes.npy": ((n, len(CROPS), desc.GLOBAL_DIM), "int8"),
+        "global_codes.npy": ((n, len(CROPS), desc.GLOBAL_DIM // 2), "uint8"),
         "global_scale.npy": ((n, len(CROPS)), "float32"),
-        "keypoints.npy": ((n, KEYPOINTS, desc.KEYPOINT_DIM), "uint8"),
+        "keypoints.npy": ((n, KEYPOINTS, desc.KEYPOINT_BYTES), "uint8"),
         "geometry.npy": ((n, KEYPOINTS, 4), "float16"),
         "keypoint_count.npy": ((n,), "int16"),
         "frame.npy": ((n, 2), "float32"),
@@ -60,7 +60,7 @@ def write_segment(
         if n
         else np.zeros((0, len(CROPS), desc.GLOBAL_DIM), np.float32)
     )
-    keypoints = np.zeros((n, KEYPOINTS, desc.KEYPOINT_DIM), np.uint8)
+    keypoints = np.zeros((n, KEYPOINTS, desc.KEYPOINT_BYTES), np.uint8)
     geometry = np.zeros((n, KEYPOINTS, 4), np.float16)
     for i, d in enumerate(described):
         keypoints[i, : len(d.keypoints)] = d.keypoints

@@ -242,12 +242,13 @@ def blender(
         base = load_spec(Path("tabletop")).model_copy(update={"resolution": (size, size), "samples": samples})
         art = tuple(r.id for r in library.of_kind("texture") if r.material is None)
         clean_spec = base.model_copy(update={"posters": base.posters.model_copy(update={"assets": art})})
-        jobs = [(clean_spec, 4100, i, None) for i in range(clean)]
+        jobs = []  # plants first: the recall is known before the long clean run ends
         for number, (asset, reference) in enumerate(planted.items()):
             spec = base.model_copy(
                 update={"posters": base.posters.model_copy(update={"probability": 1.0, "assets": (asset,)})}
             )
             jobs += [(spec, 4200 + number, i, reference) for i in range(plants)]
+        jobs += [(clean_spec, 4100, i, None) for i in range(clean)]
         clean_verdicts, planted_verdicts = [], []
         rendering = auditing = 0.0
         with Renderer(manifest, manifest.categories(), RenderSettings(device="cpu")) as renderer:
@@ -263,8 +264,12 @@ def blender(
                     clean_verdicts.append(verdict)
                 else:
                     planted_verdicts.append((verdict, reference))
+                if done == len(planted) * plants:
+                    hits = sum(v.verdict == "reject" and v.reference == r for v, r in planted_verdicts)
+                    print(f"  blender: plants caught {hits}/{len(planted_verdicts)}", flush=True)
                 if done % 50 == 0:
-                    print(f"  blender: {done}/{len(jobs)} rendered and audited", flush=True)
+                    rejected = sum(v.verdict == "reject" for v in clean_verdicts)
+                    print(f"  blender: {done}/{len(jobs)} audited, clean rejected {rejected}", flush=True)
     print(
         f"\nBlender tabletop renders, {size}x{size} px, {samples} samples, Cycles CPU: "
         f"{rendering / max(len(jobs), 1):.2f} s/render"

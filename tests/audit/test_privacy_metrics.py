@@ -98,7 +98,7 @@ def _synthetic_index(rows: np.ndarray) -> ReferenceIndex:
             phash=i,
             global_rows=rows[i * ROWS : (i + 1) * ROWS],
             geometry=np.zeros((0, 4), np.float32),
-            keypoints=np.zeros((0, desc.KEYPOINT_DIM), np.uint8),
+            keypoints=np.zeros((0, desc.KEYPOINT_BYTES), np.uint8),
             frame=(256.0, 256.0),
             faces=np.zeros((0, 128), np.float32),
         )

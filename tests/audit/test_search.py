@@ -111,7 +111,7 @@ def test_add_extends_and_skips_what_is_indexed(demo_dir: Path, tmp_path: Path, p
 def test_old_format_is_refused_with_rebuild(demo_index: ReferenceIndex, tmp_path: Path) -> None:
     """An index written by the previous format version must be rebuilt."""
     saved = demo_index.save(tmp_path / "refs.index")
-    text = (saved / "index.json").read_text().replace('"format_version": 3', '"format_version": 2')
+    text = (saved / "index.json").read_text().replace('"format_version": 4', '"format_version": 3')
     (saved / "index.json").write_text(text)
-    with pytest.raises(ReferenceIndexError, match="format_version 2, this build reads 3; rebuild the index"):
+    with pytest.raises(ReferenceIndexError, match="format_version 3, this build reads 4; rebuild the index"):
         ReferenceIndex.load(saved)
