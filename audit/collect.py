@@ -135,7 +135,7 @@ def describe_image(
     h, w = gray.shape
     geometry, keypoints = desc.multiscale_keypoints(gray, FRAME, SIDES, PER_SIDE)
     scale = FRAME / max(h, w)
-    faces = embedder.faces(rgb, min_face=FACE_MIN_PX, search_side=FACE_SEARCH_SIDE)
+    faces = embedder.faces(rgb, min_face=FACE_MIN_PX, search_side=FACE_SEARCH_SIDE, confirm=False)
     return Description(
         record=ReferenceRecord(**source.model_dump(), sha256=sha256, width=w, height=h),
         phash=desc.phash(gray),
