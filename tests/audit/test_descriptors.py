@@ -69,3 +69,17 @@ def test_mirrored_keypoints_match_sift_on_the_mirrored_image(photos: dict) -> No
     assert len(pairs) > 100
     cosines = np.sum(permuted[pairs] * computed[cost[pairs].argmin(axis=1)], axis=1)
     assert np.median(cosines) > 0.99
+
+
+def test_keypoint_and_global_codes_are_four_bit_and_keep_the_rows(photos: dict[str, np.ndarray]) -> None:
+    """Stored codes take half a byte a component and decode to rows close to the exact ones."""
+    gray = desc.to_gray(photos["skimage:astronaut"])
+    _, rows = desc.keypoints(gray, 300)
+    codes = desc.quantize_keypoints(rows)
+    assert codes.shape == (len(rows), desc.KEYPOINT_BYTES) and codes.dtype == np.uint8
+    cosines = np.einsum("nd,nd->n", desc.dequantize_keypoints(codes), rows)
+    assert cosines.min() > 0.95 and cosines.mean() > 0.98
+    whole = np.stack([desc.global_descriptor(gray), desc.global_descriptor(gray[::-1])])
+    packed, scale = desc.quantize_global(whole)
+    assert packed.shape == (2, desc.GLOBAL_DIM // 2)
+    assert np.einsum("nd,nd->n", desc.dequantize_global(packed, scale), whole).min() > 0.95

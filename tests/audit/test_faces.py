@@ -1,5 +1,7 @@
 """Tests for the face detector from ~20 px and the identity of small and turned faces."""
 
+from pathlib import Path
+
 import cv2
 import matplotlib.cbook
 import numpy as np
@@ -117,3 +119,12 @@ def test_non_rgb_input_is_refused() -> None:
     """A float or single-channel array is named in the error, not silently misread."""
     with pytest.raises(ValueError, match="HxWx3 uint8"):
         detect_faces(np.zeros((64, 64), np.float32))
+
+
+def test_a_face_shape_the_cnn_does_not_confirm_is_not_a_face(embedder: FaceEmbedder) -> None:
+    """A clean Blender render (leakage bench, job seed 4100, image 340) where a sphere beside a
+    wine glass passes the HOG detector as a 72 px face: the CNN detector does not confirm it."""
+    path = Path(__file__).parent / "data" / "clean_render_not_a_face.png"
+    rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    assert len(detect_faces(rgb)) == 1
+    assert embedder.faces(rgb, confirm=False) and embedder.faces(rgb) == []

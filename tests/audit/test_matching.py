@@ -19,7 +19,8 @@ def _project(h: np.ndarray, src: np.ndarray) -> np.ndarray:
     """Keypoints as the homography would show them: moved, rescaled, turned."""
     xy = cv2.perspectiveTransform(src[None, :, :2].astype(np.float64), h)[0]
     step = cv2.perspectiveTransform((src[None, :, :2] + [1e-3, 0]).astype(np.float64), h)[0] - xy
-    scale = np.hypot(step[:, 0], step[:, 1]) / 1e-3
+    rise = cv2.perspectiveTransform((src[None, :, :2] + [0, 1e-3]).astype(np.float64), h)[0] - xy
+    scale = np.sqrt(np.abs(step[:, 0] * rise[:, 1] - step[:, 1] * rise[:, 0])) / 1e-3  # area scale
     turn = np.arctan2(step[:, 1], step[:, 0])
     return np.column_stack([xy, src[:, 2] * scale, src[:, 3] + turn]).astype(np.float32)
 
@@ -62,3 +63,30 @@ def test_mirror_image_outline_is_not_a_bow_tie() -> None:
         np.float32([[40, 30], [150, 100], [150, 30], [40, 100]]),
     )
     assert verify(src.astype(np.float32), _project(bow_tie, src), FRAME, MatchSettings()) is None
+
+
+def _rows(rng: np.random.Generator, n: int, width: float, height: float) -> np.ndarray:
+    return np.column_stack(
+        [rng.uniform(0, width, n), rng.uniform(0, height, n), rng.uniform(2, 8, n), rng.uniform(-3, 3, n)]
+    ).astype(np.float32)
+
+
+def test_matches_bunched_on_one_spot_of_the_picture_are_no_placement() -> None:
+    """Consistent matches from a 6 px patch of the reference (repetitive texture) do not count."""
+    rng = np.random.default_rng(3)
+    bunched = _rows(rng, 12, 6.0, 6.0) + np.float32([90, 40, 0, 0])
+    assert verify(bunched, _project(_homography(), bunched), FRAME, MatchSettings()) is None
+    spread = _rows(rng, 12, 200.0, 100.0)
+    match = verify(spread, _project(_homography(), spread), FRAME, MatchSettings())
+    assert match is not None and match.inliers >= 10
+
+
+def test_a_picture_foreshortened_past_grazing_is_no_placement() -> None:
+    """A homography squashing the picture 6:1 (seen ~80 degrees off its normal) is refused; 3:1 is not."""
+    rng = np.random.default_rng(4)
+    src = _rows(rng, 30, 200.0, 100.0)
+    corners = np.float32([[0, 0], [200, 0], [200, 100], [0, 100]])
+    for squash, accepted in ((3.0, True), (6.0, False)):
+        seen = np.float32([[20, 20], [20 + 200 / squash, 20], [20 + 200 / squash, 120], [20, 120]])
+        match = verify(src, _project(cv2.getPerspectiveTransform(corners, seen), src), FRAME, MatchSettings())
+        assert (match is not None) == accepted, squash
