@@ -32,7 +32,7 @@ KEYPOINT_DIM = 128
 KEYPOINT_BYTES = KEYPOINT_DIM // 2  # on disk: two 4-bit codes a byte
 # RootSIFT components lie in [0, 1] and rarely pass 0.3; 16 levels spaced on a square-root
 # scale up to this bound give a mean squared error of 0.005 a unit row (uint8: 3e-5), and
-# halving the bytes let an index keep twice the keypoints: measured on 50 Blender-rendered
+# halving the bytes let an index keep about twice the keypoints: measured on 50 Blender-rendered
 # plants of the night photo, the same recall as uint8 rows at 150 a side, 42/50 against
 # 30/50 with 70 uint8 rows a side (BENCHMARKS.md, "Keypoints per reference").
 _KEYPOINT_TOP = 0.4
@@ -168,9 +168,9 @@ def mirror_keypoints(
 
 
 def multiscale_keypoints(
-    gray: np.ndarray, frame: float, sides: tuple[int, ...], per_side: int
+    gray: np.ndarray, frame: float, sides: tuple[int, ...], per_side: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keypoints pooled over several resamplings, in a frame whose long side is ``frame``.
+    """The strongest ``per_side[i]`` keypoints at long side ``sides[i]``, in a ``frame``-long frame.
 
     A reference shows up in renders at many sizes; detecting at the sizes it is
     likely to appear at gives keypoints that are repeatable at those sizes. Rows are
@@ -179,10 +179,10 @@ def multiscale_keypoints(
     """
     long_side = max(gray.shape)
     geometries, descriptors, ranks = [], [], []
-    for side in sides:
+    for side, count in zip(sides, per_side, strict=True):
         scale = side / long_side
         resized = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        geometry, desc = keypoints(resized, per_side)
+        geometry, desc = keypoints(resized, count)
         geometry[:, :3] *= frame / side
         geometries.append(geometry)
         descriptors.append(desc)
