@@ -32,7 +32,7 @@ class Thresholds(BaseModel):
     global_cosine: float = Field(0.70, gt=0.0, le=1.0)
     # region: clean max 4 (one scene; 3 in four); planted min 6, then 8, 12; p5 23; median ~130.
     # Index format 4 (650 keypoints a reference, spread and foreshortening checks), `--scenes 60`:
-    # clean max 2, planted min 19, p5 23. On 400 clean Blender renders: max 0.
+    # clean max 0, planted min 18, p5 22. On 400 clean Blender renders: max 0.
     # Set low on purpose: a missed photo leaks, a false alarm costs one re-render.
     region_inliers: int = Field(5, ge=4)
     # phash: clean max 48 bits; whole-image edits min 62 (crops break it, by design).
