@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from simulacra.assets_manifest import builtin_manifest, load_policy
 from simulacra.scenes import SceneSpec, load_spec
 from simulacra.scenes.overrides import parse_override
@@ -52,7 +54,7 @@ AXES = {
     "background": ("background.kind", "color", "sky"),
     "sensor": ("sensor", "null", "{noise: {}, blur: {}, jpeg: {}}"),
 }
-TARGET_SENSOR = {"noise": {}, "blur": {}, "jpeg": {}}
+TARGET_SENSOR = yaml.safe_load(AXES["sensor"][2])  # the target has the sensor axis on
 
 
 def target_spec(base: SceneSpec) -> SceneSpec:

@@ -195,6 +195,11 @@ def false_positives(auditor: Auditor, count: int, pool: Pool) -> None:
     pool.negatives += verdicts
 
 
+def _caught(planted: list[tuple[Verdict, str]]) -> int:
+    """Plants rejected with their own reference named."""
+    return sum(v.verdict == "reject" and v.reference == r for v, r in planted)
+
+
 def blender(
     auditor: Auditor,
     references: Path,
@@ -265,7 +270,7 @@ def blender(
                 else:
                     planted_verdicts.append((verdict, reference))
                 if done == len(planted) * plants:
-                    hits = sum(v.verdict == "reject" and v.reference == r for v, r in planted_verdicts)
+                    hits = _caught(planted_verdicts)
                     print(f"  blender: plants caught {hits}/{len(planted_verdicts)}", flush=True)
                 if done % 50 == 0:
                     rejected = sum(v.verdict == "reject" for v in clean_verdicts)
@@ -286,7 +291,7 @@ def blender(
             hits = sum(v.verdict == "reject" and v.reference == reference for v in own)
             fired = sorted({s for v in own for s, score in v.signals.items() if score.fired})
             print(f"{reference:22} {hits:>3}/{len(own):<4} {','.join(fired):32}")
-        hits = sum(v.verdict == "reject" and v.reference == r for v, r in planted_verdicts)
+        hits = _caught(planted_verdicts)
         low, high = wilson(hits, len(planted_verdicts))
         print(f"{'all':22} {hits:>3}/{len(planted_verdicts):<4} 95% [{low:.4f}, {high:.4f}]")
 
