@@ -41,7 +41,7 @@ import numpy as np
 from baseline_tree import run_baseline
 
 from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, write_demo_references
-from simulacra.audit.auditor import describe
+from simulacra.audit.auditor import describe, side_by_side
 from simulacra.audit.calibration import procedural_poster, tabletop
 from simulacra.audit.privacy_metrics import wilson
 
@@ -366,7 +366,7 @@ def _audit_rate(auditor: Auditor, images: list[np.ndarray], workers: int) -> tup
     from concurrent.futures import ThreadPoolExecutor
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
+    with side_by_side(workers), ThreadPoolExecutor(workers) as pool:
         verdicts = list(pool.map(auditor.audit, images))
     return verdicts, len(images) / (time.perf_counter() - start)
 

@@ -28,6 +28,7 @@ from simulacra.audit import (
     load_index,
     read_image,
 )
+from simulacra.audit.auditor import side_by_side
 from simulacra.audit.lock import index_lock
 from simulacra.audit.privacy_metrics import flag_rates, identity_leaks
 from simulacra.audit.walk import files_below
@@ -83,7 +84,7 @@ def audit_files(
             return f"{path.relative_to(base).as_posix()}: {exc}"
 
     verdicts, skipped = [], []
-    with ThreadPoolExecutor(max(1, threads)) as pool:
+    with side_by_side(threads), ThreadPoolExecutor(max(1, threads)) as pool:
         for done, result in enumerate(pool.map(one, files), start=1):
             (skipped if isinstance(result, str) else verdicts).append(result)
             if progress:

@@ -25,6 +25,12 @@ def _project(h: np.ndarray, src: np.ndarray) -> np.ndarray:
     return np.column_stack([xy, src[:, 2] * scale, src[:, 3] + turn]).astype(np.float32)
 
 
+def _looks(n: int, seed: int = 0) -> np.ndarray:
+    """Descriptors of ``n`` keypoints that look unlike each other, as a real picture's do."""
+    rows = np.random.default_rng([7, seed]).uniform(0, 1, (n, 128)) ** 4
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
 def test_true_matches_are_consistent_and_shuffled_ones_are_not() -> None:
     """Keypoints moved by the homography agree with it; permuted partners do not."""
     rng = np.random.default_rng(0)
@@ -47,7 +53,7 @@ def test_verify_recovers_the_placement_among_noise() -> None:
         [rng.uniform(0, 256, 60), rng.uniform(0, 256, 60), rng.uniform(1, 10, 60), rng.uniform(-3, 3, 60)]
     )
     dst[20:] = noise.astype(np.float32)
-    match = verify(src.astype(np.float32), dst, FRAME, MatchSettings())
+    match = verify(src.astype(np.float32), dst, _looks(80), FRAME, MatchSettings())
     assert match is not None and 18 <= match.inliers <= 22
     assert region_box(match, FRAME, (256, 256)) == [40, 30, 150, 112]
 
@@ -62,7 +68,7 @@ def test_mirror_image_outline_is_not_a_bow_tie() -> None:
         np.float32([[0, 0], [200, 0], [200, 100], [0, 100]]),
         np.float32([[40, 30], [150, 100], [150, 30], [40, 100]]),
     )
-    assert verify(src.astype(np.float32), _project(bow_tie, src), FRAME, MatchSettings()) is None
+    assert verify(src.astype(np.float32), _project(bow_tie, src), _looks(30), FRAME, MatchSettings()) is None
 
 
 def _rows(rng: np.random.Generator, n: int, width: float, height: float) -> np.ndarray:
@@ -75,9 +81,9 @@ def test_matches_bunched_on_one_spot_of_the_picture_are_no_placement() -> None:
     """Consistent matches from a 6 px patch of the reference (repetitive texture) do not count."""
     rng = np.random.default_rng(3)
     bunched = _rows(rng, 12, 6.0, 6.0) + np.float32([90, 40, 0, 0])
-    assert verify(bunched, _project(_homography(), bunched), FRAME, MatchSettings()) is None
+    assert verify(bunched, _project(_homography(), bunched), _looks(12), FRAME, MatchSettings()) is None
     spread = _rows(rng, 12, 200.0, 100.0)
-    match = verify(spread, _project(_homography(), spread), FRAME, MatchSettings())
+    match = verify(spread, _project(_homography(), spread), _looks(12), FRAME, MatchSettings())
     assert match is not None and match.inliers >= 10
 
 
@@ -88,5 +94,23 @@ def test_a_picture_foreshortened_past_grazing_is_no_placement() -> None:
     corners = np.float32([[0, 0], [200, 0], [200, 100], [0, 100]])
     for squash, accepted in ((3.0, True), (6.0, False)):
         seen = np.float32([[20, 20], [20 + 200 / squash, 20], [20 + 200 / squash, 120], [20, 120]])
-        match = verify(src, _project(cv2.getPerspectiveTransform(corners, seen), src), FRAME, MatchSettings())
+        dst = _project(cv2.getPerspectiveTransform(corners, seen), src)
+        match = verify(src, dst, _looks(30), FRAME, MatchSettings())
         assert (match is not None) == accepted, squash
+
+
+def test_matches_that_all_look_alike_are_a_lattice_not_a_placement() -> None:
+    """Consistent matches whose output keypoints look alike (checker corners) do not count.
+
+    The same geometry with distinct-looking keypoints is a placement.
+    """
+    rng = np.random.default_rng(5)
+    src = _rows(rng, 12, 200.0, 100.0)
+    dst = _project(_homography(), src)
+    corner = _looks(1, seed=1)
+    alike = corner + 0.2 * _looks(12, seed=2)  # one corner's look, a little noise: mean cosine 0.98
+    alike /= np.linalg.norm(alike, axis=1, keepdims=True)
+    assert verify(src, dst, alike, FRAME, MatchSettings()) is None
+    assert verify(src, dst, alike, FRAME, MatchSettings(max_alike=1.0)) is not None
+    match = verify(src, dst, _looks(12, seed=3), FRAME, MatchSettings())
+    assert match is not None and match.inliers >= 10

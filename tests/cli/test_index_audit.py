@@ -28,7 +28,10 @@ def test_index_info_reports_references(index_dir, capsys):
 
 
 def test_audit_folder_flags_the_copy_and_passes_the_rest(index_dir, tmp_path, capsys):
-    """A resized, recompressed copy of a reference is rejected by id; procedural art passes; exit 1."""
+    """A resized, recompressed copy of a reference is rejected by id; procedural art passes; exit 1.
+
+    Audited on two threads, as on a 2-core machine by default.
+    """
     from simulacra.assets_manifest import builtin_manifest
 
     photos = tmp_path / "outputs"
@@ -42,7 +45,10 @@ def test_audit_folder_flags_the_copy_and_passes_the_rest(index_dir, tmp_path, ca
     art = manifest.file_of(manifest.get("builtin:poster_art_0"))
     (photos / "art.png").write_bytes(art.read_bytes())
     verdicts_path = tmp_path / "verdicts.json"
-    assert run(["audit", str(photos), "--index", str(index_dir), "--json", str(verdicts_path)]) == 1
+    opencv_threads = cv2.getNumThreads()
+    args = ["audit", str(photos), "--index", str(index_dir), "--json", str(verdicts_path), "--threads", "2"]
+    assert run(args) == 1
+    assert cv2.getNumThreads() == opencv_threads  # one OpenCV thread per image only while auditing
     verdicts = {v["file"]: v for v in json.loads(verdicts_path.read_text())}
     assert verdicts["copy.jpg"]["verdict"] == "reject"
     assert verdicts["copy.jpg"]["reference"] == "skimage:coffee"
