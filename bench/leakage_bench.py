@@ -1,8 +1,8 @@
 """Leakage benchmark: recall per edit, false positives, micro-AP, Blender plants, throughput by index size.
 
 Run ``.venv/bin/python bench/leakage_bench.py`` for the moderate default (recall, 300
-clean composites, identity, micro-AP, throughput at 1e3-1e5 rows; ~10 minutes on 2 idle
-cores, recall alone ~4.5 CPU-minutes).
+clean composites, identity, micro-AP, scale at 10^3 and 10^4 references; the scale
+section alone takes about 40 minutes on 2 idle cores, recall about 4.5 CPU-minutes).
 Sections are chosen with ``--sections``; the long ones are opt-in:
 
 * ``recall``: every reference photo (scikit-image's five demo photos, scikit-learn's
@@ -16,8 +16,10 @@ Sections are chosen with ``--sections``; the long ones are opt-in:
   ``--blender-plants`` renders per reference photo with that photo as the poster
   texture (perspective, lighting, occlusion by objects, random camera pose).
 * ``identity``: face-identity distances across the two people in the reference set.
-* ``throughput``: audits against the real set padded with random unit vectors to each
-  of ``--sizes`` global rows (exact below 1e4, HNSW from it); index build time apart.
+* ``scale``: indexes of ``--sizes`` distinct references (``bench/distinct_references.py``)
+  with the photos mixed in: build rate, bytes per reference, audit rates, stage times,
+  planted-poster retrieval and recall, clean false positives; ``--keep`` keeps the
+  indexes and ``--measure`` measures kept ones again without building.
 * micro-AP (DISC21, Douze et al. 2021) is printed at the end over whatever the other
   sections audited: every (query, reference, score) prediction pooled, sorted by score.
 
@@ -406,12 +408,20 @@ print(json.dumps(out))
 """
 
 
-def _scale_row(index: ReferenceIndex, queries: dict, built: float, workers: int) -> dict:
-    """Measure one index: audit rates per side, stage times, planted recall, clean false positives."""
+def _scale_row(index: ReferenceIndex, queries: dict, built: float | None, workers: int) -> dict:
+    """Measure one index: audit rates per side, stage times, planted recall, clean false positives.
+
+    ``built`` is the build's seconds, None for an index built earlier.
+    """
     auditor = _TimedAuditor(index)
     auditor.audit(queries[256][0][0])  # face models load outside the timing
     auditor.seconds = dict.fromkeys(auditor.seconds, 0.0)
-    row = {"build": index.size / built, **index.info()["bytes_per_reference"], "hits": 0, "plants": 0}
+    row = {
+        "build": index.size / built if built else None,
+        **index.info()["bytes_per_reference"],
+        "hits": 0,
+        "plants": 0,
+    }
     clean_verdicts = []
     for side, (clean, planted) in queries.items():
         verdicts, row[f"audit {side}"] = _audit_rate(auditor, clean + [rgb for rgb, _ in planted], workers)
@@ -431,6 +441,18 @@ def _scale_row(index: ReferenceIndex, queries: dict, built: float, workers: int)
     return row
 
 
+def _print_row(size: int, row: dict) -> None:
+    build = "-" if row["build"] is None else f"{row['build']:.1f}"
+    print(
+        f"{size:>8} {row['search']:38} {build:>7} {row['ram']:>9} {row['disk']:>10} "
+        f"{row['audit 256']:>9.2f} {row['audit 512']:>9.2f} {row['global ms']:>9.2f} "
+        f"{row['verify ms']:>9.2f} {row['retrieved']:>4}/{row['plants']:<4} "
+        f"{row['hits']:>4}/{row['plants']:<4} "
+        f"{row['fp']:>4}/{row['clean']:<4}",
+        flush=True,
+    )
+
+
 def scale(
     references: Path,
     photos: dict[str, np.ndarray],
@@ -439,6 +461,7 @@ def scale(
     workers: int,
     baseline: int,
     keep: Path | None,
+    measure: list[Path],
 ) -> None:
     """Print the scale table: indexes of distinct references with the planted photos mixed in.
 
@@ -447,7 +470,9 @@ def scale(
     verification ms per query, planted posters whose reference was among the verified
     candidates (retrieval), planted-poster recall and clean false positives. Then
     today's flat index against the two-stage one on the first ``baseline`` references.
-    The indexes are kept in ``keep`` (``index_<size>``) for ``--index``.
+    The indexes are kept in ``keep`` (``index_<size>``) for ``--index`` and ``--measure``.
+    Indexes in ``measure`` (kept by an earlier run) are measured instead of building any;
+    their build rate is not known.
     """
     import distinct_references
 
@@ -464,6 +489,11 @@ def scale(
         f"{'img/s 256':>9} {'img/s 512':>9} {'global ms':>9} {'verify ms':>9} {'retrieved':>9} {'recall':>9} "
         f"{'clean FP':>9}"
     )
+    if measure:
+        for path in measure:
+            index = ReferenceIndex.load(path)
+            _print_row(index.size, _scale_row(index, queries, None, workers))
+        return
     with tempfile.TemporaryDirectory(prefix="leakage-bench-scale-") as tmp:
         folder = Path(tmp) / "references"
         shutil.copytree(references, folder)
@@ -476,15 +506,7 @@ def scale(
             start = time.perf_counter()
             ReferenceIndex.build(folder, path=keep / f"index_{size}", workers=workers)
             built = time.perf_counter() - start
-            row = _scale_row(ReferenceIndex.load(keep / f"index_{size}"), queries, built, workers)
-            print(
-                f"{size:>8} {row['search']:38} {row['build']:>7.1f} {row['ram']:>9} {row['disk']:>10} "
-                f"{row['audit 256']:>9.2f} {row['audit 512']:>9.2f} {row['global ms']:>9.2f} "
-                f"{row['verify ms']:>9.2f} {row['retrieved']:>4}/{row['plants']:<4} "
-                f"{row['hits']:>4}/{row['plants']:<4} "
-                f"{row['fp']:>4}/{row['clean']:<4}",
-                flush=True,
-            )
+            _print_row(size, _scale_row(ReferenceIndex.load(keep / f"index_{size}"), queries, built, workers))
         if baseline:
             _compare_with_baseline(Path(tmp), distinct, queries, baseline, workers)
 
@@ -571,6 +593,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=100, help="scale: references for the flat baseline")
     parser.add_argument("--keep", type=Path, help="scale: keep the indexes in this folder")
     parser.add_argument(
+        "--measure", type=Path, nargs="+", default=[], help="scale: measure these kept indexes, build none"
+    )
+    parser.add_argument(
         "--index", type=Path, help="audit recall, fpr, blender against this index (it must hold the photos)"
     )
     args = parser.parse_args()
@@ -606,7 +631,16 @@ def main() -> None:
         if "identity" in args.sections:
             identity(auditor, photos)
         if "scale" in args.sections:
-            scale(references, photos, args.sizes, args.audits, args.workers, args.baseline, args.keep)
+            scale(
+                references,
+                photos,
+                args.sizes,
+                args.audits,
+                args.workers,
+                args.baseline,
+                args.keep,
+                args.measure,
+            )
     average_precision(pool)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if "blender" in args.sections:
