@@ -12,8 +12,11 @@ Sizing: the pilot in BENCHMARKS.md ("simulacra study at pilot size") showed that
 100 images, 1000 steps and 2 seeds the seed-to-seed spread hides any effect; the
 defaults here (400 images a variant, 3000 steps, 3 seeds) are what the in-domain
 ceiling run needed to give intervals of about +-0.05 mIoU. A two-axis study is four
-variants plus the target and the ceiling: about 14 models, a few hours on 2 CPU cores,
-much less with ``--device cuda``. ``--axes`` picks fewer axes for a shorter study.
+variants plus the target and the ceiling: 15 models. The run in BENCHMARKS.md
+("Sim-to-sim study", ``--axes materials sensor --images 200 --target-images 100``) took
+100 minutes on 2 CPU cores, and its differences between variants (about 0.013 mIoU) were
+smaller than 3 seeds can separate: telling the axes apart needs far more seeds, which is
+``--device cuda`` work. ``--axes`` picks fewer axes for a shorter study.
 
     python bench/dr_study.py -o dr_study [--axes materials sensor] [--images 400]
 """
