@@ -492,6 +492,9 @@ def scale(
     if measure:
         for path in measure:
             index = ReferenceIndex.load(path)
+            missing = sorted(set(photos) - {r.id for r in index.references})
+            if missing:
+                raise SystemExit(f"--measure {path}: not a scale index of this bench (lacks {missing[0]})")
             _print_row(index.size, _scale_row(index, queries, None, workers))
         return
     with tempfile.TemporaryDirectory(prefix="leakage-bench-scale-") as tmp:
