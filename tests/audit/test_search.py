@@ -31,6 +31,29 @@ def test_small_sets_are_exact_and_large_ones_compressed() -> None:
         search.choose("pixels", 1)
 
 
+def test_exact_search_runs_on_one_thread_and_restores_faiss_settings() -> None:
+    """A flat search of many queries gives the exact neighbours, and leaves faiss's process-wide
+    thread count and BLAS bound as it found them."""
+    import faiss
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((3000, 32)).astype(np.float32)
+    queries = rng.standard_normal((64, 32)).astype(np.float32)
+    structure = search.create(32, "Flat", "ip")
+    search.add(structure, base, np.arange(len(base)) * 7)
+    threads, bound = faiss.omp_get_max_threads(), faiss.cvar.distance_compute_blas_threshold
+    faiss.cvar.distance_compute_blas_threshold = bound + 1
+    try:
+        scores, ids = search.search(structure, queries, 5)
+        assert faiss.omp_get_max_threads() == threads
+        assert faiss.cvar.distance_compute_blas_threshold == bound + 1
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = bound
+    exact = np.argsort(-(queries @ base.T), axis=1, kind="stable")[:, :5]
+    assert np.array_equal(ids, exact * 7)
+    assert np.allclose(scores, np.take_along_axis(queries @ base.T, exact, axis=1), atol=1e-4)
+
+
 def _synthetic(count: int, rng: np.random.Generator) -> list[Description]:
     """Distinct random references: unit global rows, random keypoints, random hashes."""
     out = []
