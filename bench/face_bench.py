@@ -136,7 +136,9 @@ def _hit(distances: dict[str, float], person: str, threshold: float) -> bool:
     return distances[person] <= threshold and distances[person] == min(distances.values())
 
 
-def recall(signal: FaceSignal, photos: dict[str, np.ndarray], per_person: int, threshold: float) -> list:
+def recall(
+    signal: FaceSignal, photos: dict[str, np.ndarray], per_person: int, threshold: float, sizes: list[int]
+) -> list:
     """Print hits by size x edit; return (size, edit, person, distances) for every plant."""
     boxes = {}
     for name, rgb in photos.items():
@@ -145,7 +147,7 @@ def recall(signal: FaceSignal, photos: dict[str, np.ndarray], per_person: int, t
     rows = []
     print(f"\nface signal recall, {per_person} plants per person per cell, threshold {threshold}")
     print(f"{'face px':>7} " + " ".join(f"{e:>9}" for e in EDITS) + f" {'all':>9} {'max own d':>9}")
-    for side in SIZES:
+    for side in sizes:
         line, hits_side, total, own = f"{side:>7} ", 0, 0, []
         for edit in EDITS:
             hits = 0
@@ -163,7 +165,7 @@ def recall(signal: FaceSignal, photos: dict[str, np.ndarray], per_person: int, t
     return rows
 
 
-def sweep(rows: list) -> None:
+def sweep(rows: list, sizes: list[int]) -> None:
     """Print recall (from 24 px) and non-member matches at candidate thresholds."""
     print("\nthreshold sweep (plants of one person matched to the other = non-member false positive)")
     print(f"{'threshold':>9} {'recall >=24 px':>22} {'recall 20 px':>14} {'non-member FP':>30}")
@@ -179,7 +181,7 @@ def sweep(rows: list) -> None:
     cross = [min(v for k, v in d.items() if k != p) for _, _, p, d in rows]
     print(f"closest non-member distance over all plants: {min(cross):.3f}")
     print("non-member false positives by face size at each threshold:")
-    for side in SIZES:
+    for side in sizes:
         other = [min(v for k, v in d.items() if k != p) for s, _, p, d in rows if s == side]
         counts = " ".join(f"{sum(o <= t for o in other):>3}/{len(other)}" for t in SWEEP)
         print(f"  {side:>3} px: {counts}  (closest {min(other):.3f})")
@@ -279,6 +281,7 @@ def main() -> None:
     parser.add_argument(
         "--per-person", type=int, default=10, help="plants per person per size x edit cell (0: skip)"
     )
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="face sizes, px")
     parser.add_argument("--clean", type=int, default=300, help="clean synthetic scenes (0: skip)")
     parser.add_argument("--repeats", type=int, default=20, help="images per timing (0: skip)")
     parser.add_argument("--blender", type=int, default=0, help="Blender renders per person (0: skip)")
@@ -300,7 +303,7 @@ def main() -> None:
     }
     print(f"reference photos: astronaut vs grace_hopper closest distance {min(own.values()):.3f}")
     if args.per_person:
-        sweep(recall(signal, photos, args.per_person, threshold))
+        sweep(recall(signal, photos, args.per_person, threshold, args.sizes), args.sizes)
     if args.clean:
         clean(signal, args.clean, threshold)
     if args.repeats:

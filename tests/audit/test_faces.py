@@ -91,6 +91,16 @@ def test_a_face_turned_40_degrees_is_found(
     assert np.linalg.norm(face.embedding - astronaut_reference) < Thresholds().face_distance
 
 
+@pytest.mark.parametrize("side", [48, 64])
+def test_a_face_found_on_a_halved_copy_is_boxed_where_and_as_large_as_it_is(
+    astronaut: np.ndarray, side: int
+) -> None:
+    """Faces over twice a cascade's window are looked for on halved copies; their boxes map back."""
+    (box,) = detect_faces(_pasted(astronaut, side, seed=5))
+    assert _inside_paste(box, side)
+    assert 0.75 * side <= box.right - box.left <= 1.35 * side
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_clean_synthetic_scene_has_no_face(seed: int) -> None:
     """Tables, primitives and shading are not faces, at 256 and 512 px."""
