@@ -10,10 +10,11 @@ Four structures, each a faiss factory string saved in ``index.json`` and checked
   reference's on-disk rows (:mod:`simulacra.audit.store`).
 * ``keypoints``: a retrieval subset of each reference's RootSIFT keypoints (the
   strongest :data:`~simulacra.audit.collect.RETRIEVAL_KEYPOINTS`). Exact for small
-  sets, then product-quantised to 32 bytes (4-bit fast-scan codes) inside inverted lists (an HNSW graph
-  finds the lists once there are many). Query keypoints vote for the references of
-  their neighbours; the winners are verified geometrically against their full
-  keypoints, read from disk.
+  sets, then product-quantised to 32 bytes (4-bit fast-scan codes) inside inverted
+  lists, their number chosen so a query's cost stays flat as the index grows (see
+  :func:`keypoint_lists`). Query keypoints vote for the references of their
+  neighbours; the winners are verified geometrically against their full keypoints,
+  read from disk.
 * ``phash``: 64-bit perceptual hashes, exact Hamming search (8 bytes a reference).
 * ``faces``: 128-d identity embeddings, exact L2 up to :data:`FACE_APPROX_FROM`, then HNSW.
 
@@ -29,6 +30,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+from faiss.contrib.clustering import two_level_clustering
 
 from simulacra.errors import ReferenceIndexError
 
@@ -45,20 +47,45 @@ GLOBAL_PCA_DIM = 96
 # keypoints drown among the 1.3 million others: the vote loses them, more lists probed do not help.
 KEYPOINT_PQ = "PQ64x4fs"
 NPROBE = 16  # inverted lists scanned per query vector
-EF_SEARCH = 64
+# Candidates an HNSW graph keeps while it searches (at least NPROBE). Measured on the bench's
+# 10,000-reference index with 16,384 lists behind a graph (the 800 voters of an image, 40
+# planted posters): 64 took 69 ms an image and 32 took 45 ms, with the same planted ranks.
+EF_SEARCH = 32
+KEYPOINT_LISTS_PER_ROOT = 4  # inverted lists per square root of the rows, while the lists are few
+KEYPOINT_ROWS_PER_LIST = 1_024  # rows a list holds once an HNSW graph finds the lists
 TRAIN_PER_LIST = 64  # training vectors per inverted list (faiss warns below 39)
 _KIND = re.compile(
     r"^(Flat|PCA\d+,L2norm,SQ8|PCA\d+,L2norm,IVF\d+,SQ8|IVF\d+(_HNSW32)?,PQ\d+x4fs|HNSW32|BFlat)$"
 )
 
 
-def _lists(count: int) -> int:
-    """Inverted lists for ``count`` vectors: a power of two near sqrt(count), at least 256.
+def _power_of_two(value: float) -> int:
+    return 1 << max(0, round(np.log2(max(value, 1.0))))
 
-    Few lists keep the coarse assignment (a dense product per query) cheap; the
-    fast-scan codes make scanning the longer lists cheap too.
+
+def _lists(count: int) -> int:
+    """Inverted lists for ``count`` global rows: a power of two near sqrt(count), at least 256."""
+    return max(256, _power_of_two(np.sqrt(count)))
+
+
+def keypoint_lists(count: int) -> int:
+    """Inverted lists for ``count`` retrieval keypoints, so that a query costs about the same at any size.
+
+    An image's 800 voters pay for finding their nearest lists (a dense product with every
+    centroid, or an HNSW graph's walk once there are :data:`KEYPOINT_HNSW_QUANTIZER_FROM`
+    lists) and for scanning the rows of 16 lists. While the centroids are compared one by
+    one, 4 sqrt(count) lists balance the two (the bench's 10,000 references, 1.28 million
+    rows: 38 ms an image with 4,096 lists, 56 ms with 1,024), with at least 64 rows a list
+    to train on; behind a graph, lists of about :data:`KEYPOINT_ROWS_PER_LIST` rows keep
+    the scan flat. Finer lists lost no
+    planted poster: at 10,000 references with 16,384 lists (78 rows each) the planted
+    reference still ranked first in 39 of 40 votes and second in one, as with 4,096.
     """
-    return max(256, 1 << round(np.log2(np.sqrt(max(count, 1)))))
+    enough_to_train = 1 << int(np.log2(max(count, 1) / TRAIN_PER_LIST))  # a power of two, rounded down
+    lists = max(256, min(_power_of_two(KEYPOINT_LISTS_PER_ROOT * np.sqrt(count)), enough_to_train))
+    if lists < KEYPOINT_HNSW_QUANTIZER_FROM:
+        return lists
+    return max(lists, _power_of_two(count / KEYPOINT_ROWS_PER_LIST))
 
 
 def choose(structure: str, count: int) -> str:
@@ -76,7 +103,7 @@ def choose(structure: str, count: int) -> str:
     if structure == "keypoints":
         if count < KEYPOINT_COMPRESS_FROM:
             return "Flat"
-        lists = _lists(count)
+        lists = keypoint_lists(count)
         quantizer = "_HNSW32" if lists >= KEYPOINT_HNSW_QUANTIZER_FROM else ""
         return f"IVF{lists}{quantizer},{KEYPOINT_PQ}"
     if structure == "phash":
@@ -142,9 +169,26 @@ def _tune(index: Any) -> None:
 
 
 def train(index: Any, sample: np.ndarray) -> None:
-    """Train ``index`` (when its kind needs it) on ``sample`` vectors."""
-    if not index.is_trained:
-        index.train(np.ascontiguousarray(sample, np.float32))
+    """Train ``index`` (when its kind needs it) on ``sample`` vectors.
+
+    Inverted lists found through an HNSW graph (many lists) get their centroids from
+    two-level k-means (faiss.contrib.clustering): ``sqrt(lists)`` clusters, then each
+    split in proportion to its share. Flat k-means compares every sample with every
+    centroid in each of its 25 rounds: for 131,072 lists (10^6 references) that is
+    about 7e15 operations, days on two cores; two levels are about 2e13.
+    """
+    if index.is_trained:
+        return
+    sample = np.ascontiguousarray(sample, np.float32)
+    inner = faiss.downcast_index(index)
+    quantizer = faiss.downcast_index(inner.quantizer) if isinstance(inner, faiss.IndexIVF) else None
+    if isinstance(quantizer, faiss.IndexHNSW):
+        spherical = inner.metric_type == faiss.METRIC_INNER_PRODUCT
+        centroids, _ = two_level_clustering(
+            sample, int(np.sqrt(inner.nlist)), inner.nlist, spherical=spherical
+        )
+        quantizer.add(centroids)
+    index.train(sample)
 
 
 def add(index: Any, vectors: np.ndarray, ids: np.ndarray) -> None:

@@ -13,6 +13,7 @@ contains a planted reference.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -76,12 +77,21 @@ def distinct_reference(index: int, pool: list[np.ndarray]) -> np.ndarray:
 def _write_range(folder: Path, start: int, stop: int) -> None:
     pool = pool_photos()
     for i in range(start, stop):
+        path = folder / f"ref_{i:07d}.jpg"
+        if path.exists():
+            continue
         bgr = cv2.cvtColor(distinct_reference(i, pool), cv2.COLOR_RGB2BGR)
-        cv2.imwrite(str(folder / f"ref_{i:07d}.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
+        os.replace(partial, path)
 
 
 def write_references(folder: Path, start: int, count: int, workers: int = 1) -> None:
-    """Write references ``start .. start + count - 1`` as JPEG (quality 90) under ``folder``."""
+    """Write references ``start .. start + count - 1`` as JPEG (quality 90) under ``folder``.
+
+    References already there are kept (each is a pure function of its number), and each
+    file appears whole or not at all, so a folder can be grown by later runs.
+    """
     from concurrent.futures import ProcessPoolExecutor
 
     folder.mkdir(parents=True, exist_ok=True)

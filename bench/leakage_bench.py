@@ -377,7 +377,7 @@ def _first(folder: Path, count: int, dest: Path) -> Path:
     """A folder of links to the first ``count`` images of ``folder`` (a smaller reference set)."""
     dest.mkdir()
     for path in sorted(folder.glob("*.jpg"))[:count]:
-        (dest / path.name).symlink_to(path)
+        (dest / path.name).symlink_to(path.absolute())
     return dest
 
 
@@ -462,6 +462,7 @@ def scale(
     baseline: int,
     keep: Path | None,
     measure: list[Path],
+    store: Path | None = None,
 ) -> None:
     """Print the scale table: indexes of distinct references with the planted photos mixed in.
 
@@ -472,7 +473,8 @@ def scale(
     today's flat index against the two-stage one on the first ``baseline`` references.
     The indexes are kept in ``keep`` (``index_<size>``) for ``--index`` and ``--measure``.
     Indexes in ``measure`` (kept by an earlier run) are measured instead of building any;
-    their build rate is not known.
+    their build rate is not known. The distinct references are written to ``store``
+    (kept, and grown by later runs) or to a scratch folder.
     """
     import distinct_references
 
@@ -498,20 +500,19 @@ def scale(
             _print_row(index.size, _scale_row(index, queries, None, workers))
         return
     with tempfile.TemporaryDirectory(prefix="leakage-bench-scale-") as tmp:
-        folder = Path(tmp) / "references"
-        shutil.copytree(references, folder)
-        distinct = folder / "distinct"
-        written = 0
+        store = store or Path(tmp) / "distinct"
         for size in sizes:
-            distinct_references.write_references(distinct, written, size - len(photos) - written, workers)
-            written = size - len(photos)
+            distinct_references.write_references(store, 0, size - len(photos), workers)
+            folder = Path(tmp) / f"references_{size}"
+            shutil.copytree(references, folder)
+            _first(store, size - len(photos), folder / "distinct")
             shutil.rmtree(keep / f"index_{size}", ignore_errors=True)
             start = time.perf_counter()
             ReferenceIndex.build(folder, path=keep / f"index_{size}", workers=workers)
             built = time.perf_counter() - start
             _print_row(size, _scale_row(ReferenceIndex.load(keep / f"index_{size}"), queries, built, workers))
         if baseline:
-            _compare_with_baseline(Path(tmp), distinct, queries, baseline, workers)
+            _compare_with_baseline(Path(tmp), store, queries, baseline, workers)
 
 
 def _compare_with_baseline(root: Path, distinct: Path, queries: dict, count: int, workers: int) -> None:
@@ -599,6 +600,9 @@ def main() -> None:
         "--measure", type=Path, nargs="+", default=[], help="scale: measure these kept indexes, build none"
     )
     parser.add_argument(
+        "--distinct", type=Path, help="scale: keep the distinct references in this folder (grown, reused)"
+    )
+    parser.add_argument(
         "--index", type=Path, help="audit recall, fpr, blender against this index (it must hold the photos)"
     )
     args = parser.parse_args()
@@ -643,6 +647,7 @@ def main() -> None:
                 args.baseline,
                 args.keep,
                 args.measure,
+                args.distinct,
             )
     average_precision(pool)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")

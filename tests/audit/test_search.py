@@ -22,8 +22,12 @@ def test_small_sets_are_exact_and_large_ones_compressed() -> None:
     assert search.choose("global", search.GLOBAL_COMPRESS_FROM) == "PCA96,L2norm,SQ8"
     assert search.choose("global", 11_000_000) == "PCA96,L2norm,IVF4096,SQ8"
     assert search.choose("keypoints", search.KEYPOINT_COMPRESS_FROM - 1) == "Flat"
-    assert search.choose("keypoints", 128_000) == "IVF256,PQ64x4fs"
-    assert search.choose("keypoints", 300_000_000) == "IVF16384_HNSW32,PQ64x4fs"
+    assert search.choose("keypoints", search.KEYPOINT_COMPRESS_FROM) == "IVF512,PQ64x4fs"
+    assert search.choose("keypoints", 128_000) == "IVF1024,PQ64x4fs"
+    assert search.choose("keypoints", 1_280_000) == "IVF4096,PQ64x4fs"
+    # behind an HNSW graph, lists keep about a thousand rows: 10^6 and 10^7 references
+    assert search.choose("keypoints", 128_000_000) == "IVF131072_HNSW32,PQ64x4fs"
+    assert search.choose("keypoints", 1_280_000_000) == "IVF1048576_HNSW32,PQ64x4fs"
     assert search.choose("faces", 10) == "Flat" and search.choose("phash", 10) == "BFlat"
     with pytest.raises(ValueError, match="'IVF9'; expected Flat"):
         search.create(4, "IVF9", "ip")
@@ -52,6 +56,20 @@ def test_exact_search_runs_on_one_thread_and_restores_faiss_settings() -> None:
     exact = np.argsort(-(queries @ base.T), axis=1, kind="stable")[:, :5]
     assert np.array_equal(ids, exact * 7)
     assert np.allclose(scores, np.take_along_axis(queries @ base.T, exact, axis=1), atol=1e-4)
+
+
+def test_lists_found_through_a_graph_are_trained_and_find_what_they_hold() -> None:
+    """Inverted lists behind an HNSW graph (centroids from two-level k-means) hold every centroid
+    in the graph and find each stored vector first."""
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((64 * 40, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    structure = search.create(64, "IVF64_HNSW32,PQ64x4fs", "ip")
+    search.train(structure, vectors)
+    assert structure.is_trained and structure.quantizer.ntotal == 64
+    search.add(structure, vectors, np.arange(len(vectors)) * 5)
+    _, ids = search.search(structure, vectors[:200], 3)
+    assert (ids[:, 0] == np.arange(200) * 5).mean() >= 0.95
 
 
 def _synthetic(count: int, rng: np.random.Generator) -> list[Description]:
@@ -85,7 +103,7 @@ def test_large_index_is_compressed_persisted_and_finds_copies(
     big = ReferenceIndex.assemble([*_synthetic(400, np.random.default_rng(0)), *real])
     assert big.info()["search"] == {
         "global": "PCA96,L2norm,SQ8",
-        "keypoints": "IVF256,PQ64x4fs",
+        "keypoints": "IVF512,PQ64x4fs",
         "phash": "BFlat",
         "faces": "Flat",
     }
