@@ -256,29 +256,33 @@ def kind_of(index: Any) -> str:
 # 1.15 leaves its own bound so high that a flat search of an output's 400 voters over 30,000
 # retrieval keypoints (an index under 256 references) ran row by row: 362 ms against 63 ms.
 BLAS_FROM_QUERIES = 20
-_shared = {"active": 0, "threads": 1, "blas_from": 0}
-_shared_lock = threading.Lock()
+_blas = {"active": 0, "bound": 0}
+_blas_lock = threading.Lock()
 
 
 def _searching(call: Any) -> Any:
-    """Run ``call`` with faiss on one thread and flat searches on BLAS; the settings are
-    process-wide, so threads that audit side by side count in and out, and the last one
-    out restores what the process had."""
-    with _shared_lock:
-        if _shared["active"] == 0:
-            _shared["threads"] = faiss.omp_get_max_threads()
-            _shared["blas_from"] = faiss.cvar.distance_compute_blas_threshold
-            faiss.omp_set_num_threads(1)
+    """Run ``call`` with faiss (and its OpenMP BLAS) on one thread and flat searches on BLAS.
+
+    The OpenMP thread count is each calling thread's own setting: every thread that audits
+    side by side sets and restores its own (set once for all, the other threads ran faiss
+    on every core, each over the other). The BLAS bound is process-wide: threads count in
+    and out, and the last one out restores what the process had.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    with _blas_lock:
+        if _blas["active"] == 0:
+            _blas["bound"] = faiss.cvar.distance_compute_blas_threshold
             faiss.cvar.distance_compute_blas_threshold = BLAS_FROM_QUERIES
-        _shared["active"] += 1
+        _blas["active"] += 1
     try:
         return call()
     finally:
-        with _shared_lock:
-            _shared["active"] -= 1
-            if _shared["active"] == 0:
-                faiss.omp_set_num_threads(_shared["threads"])
-                faiss.cvar.distance_compute_blas_threshold = _shared["blas_from"]
+        with _blas_lock:
+            _blas["active"] -= 1
+            if _blas["active"] == 0:
+                faiss.cvar.distance_compute_blas_threshold = _blas["bound"]
+        faiss.omp_set_num_threads(threads)
 
 
 def knn(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

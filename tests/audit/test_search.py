@@ -58,6 +58,35 @@ def test_exact_search_runs_on_one_thread_and_restores_faiss_settings() -> None:
     assert np.allclose(scores, np.take_along_axis(queries @ base.T, exact, axis=1), atol=1e-4)
 
 
+def test_a_thread_searching_beside_another_searches_on_one_thread_too() -> None:
+    """faiss's OpenMP thread count is per thread: a second auditing thread, entering while the
+    first is inside a search, still searches on one thread and gets its own setting back."""
+    import threading
+
+    import faiss
+
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    def hold() -> None:
+        entered.set()
+        release.wait(10)
+
+    def second() -> None:
+        faiss.omp_set_num_threads(2)
+        seen["inside"] = search._searching(faiss.omp_get_max_threads)
+        seen["after"] = faiss.omp_get_max_threads()
+
+    first = threading.Thread(target=search._searching, args=(hold,))
+    first.start()
+    entered.wait(10)
+    other = threading.Thread(target=second)
+    other.start()
+    other.join(10)
+    release.set()
+    first.join(10)
+    assert seen == {"inside": 1, "after": 2}
+
+
 def test_lists_found_through_a_graph_are_trained_and_find_what_they_hold() -> None:
     """Inverted lists behind an HNSW graph (centroids from two-level k-means) hold every centroid
     in the graph and find each stored vector first."""
