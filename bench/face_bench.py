@@ -13,6 +13,8 @@ index. The same plants count non-member false positives (the face matching the *
 person); ``--clean`` clean scenes count false positives and detector false alarms.
 ``--blender N`` (opt-in) also renders N Blender tabletop scenes per person with the
 photo as the poster (perspective, Cycles lighting, occlusion) and reports their hits.
+``--against COMMIT`` (opt-in) times ``detect_faces`` of that commit's code and today's,
+each in its own process, on the same clean scenes and distinct references.
 All randomness is seeded.
 """
 
@@ -232,6 +234,54 @@ def timing(signal: FaceSignal, photos: dict[str, np.ndarray], repeats: int) -> N
         )
 
 
+# detect_faces on saved images, CPU ms per image on one thread (best of 3 passes); run against
+# today's tree and an earlier commit's audit package in their own processes.
+DETECT_TIMING = """
+import json, time
+from pathlib import Path
+import cv2
+from simulacra.audit.faces import detect_faces
+from simulacra.audit.images import read_image
+cv2.setNumThreads(1)
+sets = {{"clean 256 px": ({{}}, "s256_*.png"), "clean 512 px": ({{}}, "s512_*.png"),
+        "references (384 px from 32 px)": ({{"min_face": 32, "search_side": 384}}, "ref_*.jpg")}}
+out = {{}}
+for name, (options, pattern) in sets.items():
+    images = [read_image(p)[0] for p in sorted(Path({folder!r}).glob(pattern))]
+    detect_faces(images[0], **options)
+    passes = []
+    for _ in range(3):
+        start = time.process_time()
+        for rgb in images:
+            detect_faces(rgb, **options)
+        passes.append((time.process_time() - start) / len(images) * 1000)
+    out[name] = min(passes)
+print(json.dumps(out))
+"""
+
+
+def against(commit: str, repeats: int) -> None:
+    """Print detect_faces time of ``commit``'s code and today's on the same scenes and references."""
+    from baseline_tree import run_baseline, run_today
+    from distinct_references import write_references
+
+    with tempfile.TemporaryDirectory(prefix="face-bench-against-") as tmp:
+        folder = Path(tmp) / "images"
+        write_references(folder, 0, repeats)
+        for size in (256, 512):
+            for i in range(repeats):
+                rgb = tabletop(np.random.default_rng([i, 41]), size=size).rgb
+                cv2.imwrite(str(folder / f"s{size}_{i:03d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        script = DETECT_TIMING.format(folder=str(folder))
+        (Path(tmp) / "base").mkdir()
+        old = run_baseline(commit, Path(tmp) / "base", script)
+        new = run_today(script)
+    print(f"\ndetect_faces, CPU ms per image on one thread (best of 3), {repeats} images each")
+    print(f"{'images':32} {commit:>10} {'today':>8} {'ratio':>7}")
+    for name in new:
+        print(f"{name:32} {old[name]:>10.1f} {new[name]:>8.1f} {old[name] / new[name]:>6.2f}x")
+
+
 def blender(signal: FaceSignal, photos: dict[str, np.ndarray], renders: int, threshold: float) -> None:
     """Render each photo as the poster texture of ``renders`` tabletop scenes (256 px) and count hits."""
     from simulacra.assets_manifest import AssetRecord, Manifest, build_library, sha256_of
@@ -285,6 +335,7 @@ def main() -> None:
     parser.add_argument("--clean", type=int, default=300, help="clean synthetic scenes (0: skip)")
     parser.add_argument("--repeats", type=int, default=20, help="images per timing (0: skip)")
     parser.add_argument("--blender", type=int, default=0, help="Blender renders per person (0: skip)")
+    parser.add_argument("--against", help="also time detect_faces of this commit against today's")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     threshold = Thresholds().face_distance
@@ -308,6 +359,8 @@ def main() -> None:
         clean(signal, args.clean, threshold)
     if args.repeats:
         timing(signal, photos, args.repeats)
+    if args.against:
+        against(args.against, max(args.repeats, 20))
     if args.blender:
         blender(signal, photos, args.blender, threshold)
         from simulacra.render.blenderproc_adapter import exit_process

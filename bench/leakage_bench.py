@@ -37,15 +37,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
-from baseline_tree import run_baseline
+from baseline_tree import run_baseline, run_today
 
-from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, write_demo_references
-from simulacra.audit.auditor import describe, side_by_side
+from simulacra.audit import Auditor, ReferenceIndex, Verdict, read_image, search, write_demo_references
+from simulacra.audit import descriptors as desc
+from simulacra.audit.auditor import KEYPOINT_CANDIDATES, describe, side_by_side
 from simulacra.audit.calibration import procedural_poster, tabletop
+from simulacra.audit.collect import RETRIEVAL_KEYPOINTS
+from simulacra.audit.index import KEYPOINT_STRIDE
 from simulacra.audit.privacy_metrics import wilson
+from simulacra.audit.store import Segment
 
 SECTIONS = ("recall", "fpr", "blender", "identity", "scale")
 DEFAULT_SECTIONS = ("recall", "fpr", "identity", "scale")
@@ -408,6 +413,53 @@ print(json.dumps(out))
 """
 
 
+# Audits saved queries against a kept index, side by side on threads as ``_audit_rate`` does.
+AGAINST_SCRIPT = """
+import json, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import cv2
+from simulacra.audit import Auditor, ReferenceIndex, read_image
+auditor = Auditor(ReferenceIndex.load({index!r}))
+out = {{}}
+for side in (256, 512):
+    images = [read_image(p)[0] for p in sorted(Path({queries!r}).glob(f"q{{side}}_*.png"))]
+    auditor.audit(images[0])
+    cv2.setNumThreads(1)
+    start = time.perf_counter()
+    with ThreadPoolExecutor({workers}) as pool:
+        verdicts = list(pool.map(auditor.audit, images))
+    out[f"audit {{side}}"] = len(images) / (time.perf_counter() - start)
+    out[f"rejects {{side}}"] = sum(v.verdict == "reject" for v in verdicts)
+print(json.dumps(out))
+"""
+
+
+def _save_queries(queries: dict, folder: Path, per_kind: int | None = None) -> Path:
+    """The clean and planted queries as PNG files ``q<side>_<n>.png`` (the first ``per_kind`` of each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for side, (clean, planted) in queries.items():
+        for i, rgb in enumerate(clean[:per_kind] + [p for p, _ in planted[:per_kind]]):
+            cv2.imwrite(str(folder / f"q{side}_{i:03d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return folder
+
+
+def _against(index: Path, queries: dict, workers: int, commit: str) -> None:
+    """Audit rates of today's code and ``commit``'s on one kept index and the same queries, same run."""
+    with tempfile.TemporaryDirectory(prefix="leakage-bench-against-") as tmp:
+        folder = _save_queries(queries, Path(tmp) / "queries")
+        script = AGAINST_SCRIPT.format(index=str(index), queries=str(folder), workers=workers)
+        (Path(tmp) / "base").mkdir()
+        old = run_baseline(commit, Path(tmp) / "base", script)
+        new = run_today(script)
+    print(f"\n{index}: audits of the same queries on {workers} threads, {commit} against today")
+    print(f"{'':12} {commit:>10} {'today':>10} {'ratio':>7}")
+    for side in (256, 512):
+        key, rejects = f"audit {side}", f"rejects {side}"
+        print(f"{key + ' img/s':12} {old[key]:>10.2f} {new[key]:>10.2f} {new[key] / old[key]:>6.2f}x")
+        print(f"{rejects:12} {old[rejects]:>10} {new[rejects]:>10}")
+
+
 def _scale_row(index: ReferenceIndex, queries: dict, built: float | None, workers: int) -> dict:
     """Measure one index: audit rates per side, stage times, planted recall, clean false positives.
 
@@ -441,6 +493,99 @@ def _scale_row(index: ReferenceIndex, queries: dict, built: float | None, worker
     return row
 
 
+def _filler_rows(segment: Segment) -> np.ndarray:
+    """Real keypoint rows of distinct pictures that no retrieval structure holds: each reference's
+    kept keypoints past its retrieval prefix, and the mirror images of all its kept keypoints."""
+    counts = np.asarray(segment.arrays["keypoint_count.npy"])
+    refs = np.repeat(np.arange(len(counts)), counts)
+    rows = np.concatenate([np.arange(c) for c in counts])
+    decoded = desc.dequantize_keypoints(np.asarray(segment.arrays["keypoints.npy"])[refs, rows])
+    _, mirrored = desc.mirror_keypoints(np.zeros((len(decoded), 4), np.float32), decoded, 0)
+    return np.concatenate([decoded[rows >= RETRIEVAL_KEYPOINTS], mirrored])
+
+
+def _search_structure(index: ReferenceIndex, references: int) -> tuple[Any, int]:
+    """A keypoint retrieval structure for ``references`` references: the index's own retrieval rows
+    under their own ids, and filler rows (:func:`_filler_rows`) as pseudo-references of 128 rows
+    numbered after the index's. Returns it and the pseudo-references it holds."""
+    starts = np.cumsum([0, *(seg.record.references for seg in index.segments)])
+    real = index.manifest.counts["keypoints"]
+    wanted = references * RETRIEVAL_KEYPOINTS - real
+    filler = sum(int(np.asarray(seg.arrays["keypoint_count.npy"]).sum()) * 2 for seg in index.segments)
+    filler -= sum(
+        int(np.minimum(np.asarray(seg.arrays["keypoint_count.npy"]), RETRIEVAL_KEYPOINTS).sum())
+        for seg in index.segments
+    )
+    if wanted > filler:
+        raise SystemExit(
+            f"--search-only {references}: the index holds filler for {filler} rows, not {wanted}"
+        )
+    kind = search.choose("keypoints", references * RETRIEVAL_KEYPOINTS)
+    structure = search.create(desc.KEYPOINT_DIM, kind, "ip")
+    take = wanted / filler
+    train_share = search.train_size(kind) / (references * RETRIEVAL_KEYPOINTS)
+
+    def parts(seg: Segment, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows, where = seg.retrieval_keypoints(RETRIEVAL_KEYPOINTS)
+        extra = _filler_rows(seg)
+        return rows, where, extra[np.random.default_rng([seed, 1]).random(len(extra)) < take]
+
+    sample = []
+    for number, seg in enumerate(index.segments):
+        rows, _, extra = parts(seg, number)
+        both = np.concatenate([rows, extra])
+        sample.append(both[np.random.default_rng([number, 2]).random(len(both)) < train_share])
+    search.train(structure, np.concatenate(sample))
+    del sample
+    pseudo = 0
+    for number, (seg, start) in enumerate(zip(index.segments, starts[:-1], strict=True)):
+        rows, where, extra = parts(seg, number)
+        search.add(structure, rows, search.row_id(where[:, 0] + start, where[:, 1], KEYPOINT_STRIDE))
+        owner, row = np.divmod(np.arange(len(extra)), RETRIEVAL_KEYPOINTS)
+        search.add(structure, extra, search.row_id(owner + index.size + pseudo, row, KEYPOINT_STRIDE))
+        pseudo += int(owner[-1]) + 1 if len(extra) else 0
+    return structure, pseudo
+
+
+def search_only(index: ReferenceIndex, references: int, queries: dict, folder: Path) -> None:
+    """Print the keypoint retrieval row of ``references`` references built from one index's real rows.
+
+    The vote is the costliest search step and its structure the largest in RAM; this grows
+    it to a size whose full build does not fit the time, from real RootSIFT rows of
+    distinct pictures (see :func:`_search_structure`). Reported: the structure's kind,
+    its bytes per reference, build seconds, vote milliseconds per audited image (both
+    orientations, one thread) and planted posters whose reference the vote puts among the
+    verified candidates (the global search's candidates are left out).
+    """
+    start = time.perf_counter()
+    structure, pseudo = _search_structure(index, references)
+    built = time.perf_counter() - start
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / f"keypoints_{references}.faiss"
+    search.write(structure, str(file))
+    auditor = Auditor(index)
+    index.structures["keypoints"] = structure
+    numbers = {record.id: number for number, record in enumerate(index.references)}
+    found, spent, images = 0, 0.0, 0
+    for clean, planted in queries.values():
+        for rgb, name in [(rgb, None) for rgb in clean] + planted:
+            views = describe(rgb, None).views
+            start = time.perf_counter()
+            chosen = {c for view in views for c in auditor._candidates(view, np.zeros(0, np.int64))}
+            spent += time.perf_counter() - start
+            images += 1
+            found += name is not None and numbers[name] in chosen
+    plants = sum(len(p) for _, p in queries.values())
+    total = index.size + pseudo
+    print(
+        f"\nsearch stage alone at {total} references ({index.size} indexed, {pseudo} of 128 filler rows"
+        f" each): {search.kind_of(structure)}, {file.stat().st_size / total:,.0f} B a "
+        f"reference in RAM, built in {built:.0f} s; vote {spent / images * 1000:.1f} ms an image; planted "
+        f"posters among the vote's {KEYPOINT_CANDIDATES} candidates {found}/{plants}",
+        flush=True,
+    )
+
+
 def _print_row(size: int, row: dict) -> None:
     build = "-" if row["build"] is None else f"{row['build']:.1f}"
     print(
@@ -463,6 +608,8 @@ def scale(
     keep: Path | None,
     measure: list[Path],
     store: Path | None = None,
+    against: str | None = None,
+    search_only_at: int = 0,
 ) -> None:
     """Print the scale table: indexes of distinct references with the planted photos mixed in.
 
@@ -473,8 +620,10 @@ def scale(
     today's flat index against the two-stage one on the first ``baseline`` references.
     The indexes are kept in ``keep`` (``index_<size>``) for ``--index`` and ``--measure``.
     Indexes in ``measure`` (kept by an earlier run) are measured instead of building any;
-    their build rate is not known. The distinct references are written to ``store``
-    (kept, and grown by later runs) or to a scratch folder.
+    their build rate is not known; with ``against`` (a commit), each is also audited by that
+    commit's code and today's, in their own processes, on the same queries; with
+    ``search_only_at``, the search stage alone at that size (:func:`search_only`). The distinct
+    references are written to ``store`` (kept, and grown by later runs) or to a scratch folder.
     """
     import distinct_references
 
@@ -498,6 +647,10 @@ def scale(
             if missing:
                 raise SystemExit(f"--measure {path}: not a scale index of this bench (lacks {missing[0]})")
             _print_row(index.size, _scale_row(index, queries, None, workers))
+            if against:
+                _against(path, queries, workers, against)
+            if search_only_at:
+                search_only(index, search_only_at, queries, keep)
         return
     with tempfile.TemporaryDirectory(prefix="leakage-bench-scale-") as tmp:
         store = store or Path(tmp) / "distinct"
@@ -518,11 +671,7 @@ def scale(
 def _compare_with_baseline(root: Path, distinct: Path, queries: dict, count: int, workers: int) -> None:
     """Today's flat index against the two-stage index on the same ``count`` references and queries."""
     refs = _first(distinct, count, root / "baseline_refs")
-    query_folder = root / "queries"
-    query_folder.mkdir()
-    for side, (clean, planted) in queries.items():
-        for i, rgb in enumerate(clean[:4] + [p for p, _ in planted[:4]]):
-            cv2.imwrite(str(query_folder / f"q{side}_{i:03d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    query_folder = _save_queries(queries, root / "queries", 4)
     old = _baseline(refs, query_folder)
     start = time.perf_counter()
     index = ReferenceIndex.build(refs, workers=workers)
@@ -602,6 +751,10 @@ def main() -> None:
     parser.add_argument(
         "--distinct", type=Path, help="scale: keep the distinct references in this folder (grown, reused)"
     )
+    parser.add_argument("--against", help="scale --measure: also audit with this commit's code, same run")
+    parser.add_argument(
+        "--search-only", type=int, default=0, help="scale --measure: the search stage alone at this size"
+    )
     parser.add_argument(
         "--index", type=Path, help="audit recall, fpr, blender against this index (it must hold the photos)"
     )
@@ -648,6 +801,8 @@ def main() -> None:
                 args.keep,
                 args.measure,
                 args.distinct,
+                args.against,
+                args.search_only,
             )
     average_precision(pool)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
