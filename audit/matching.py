@@ -107,7 +107,11 @@ def ratio_matches(
     in_view = row_view[rows][None] == np.arange(views)[:, None, None]  # (views, queries, k)
     first = np.argmax(in_view, axis=2)
     best = rows[queries, first]
-    far = np.linalg.norm(row_xy[rows][None] - row_xy[best][:, :, None], axis=3) > settings.distinct_px
+    # squared distances, one axis at a time: half the time of a norm over a stacked axis
+    xy, best_xy = row_xy[rows], row_xy[best]  # (queries, k, 2), (views, queries, 2)
+    dx = xy[None, :, :, 0] - best_xy[:, :, None, 0]
+    dy = xy[None, :, :, 1] - best_xy[:, :, None, 1]
+    far = dx * dx + dy * dy > settings.distinct_px**2
     take = in_view & far & (np.arange(rows.shape[1]) > first[..., None])
     rival = np.where(take.any(axis=2), sims[queries, np.argmax(take, axis=2)], sims[:, -1])
     d_best = np.sqrt(np.maximum(2 - 2 * sims[queries, first], 0))
